@@ -1,0 +1,55 @@
+"""Variable-length batches: lengths to masks, reversal inside each length.
+
+Sequences of a padded batch ``xs [B, T, D]`` occupy the first ``lengths[b]``
+steps; steps ``t >= lengths[b]`` are padding. These helpers work time-major
+(``[T, B, ...]``), the layout the scan runs in.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+
+def length_mask(lengths: jax.Array, num_steps: int) -> jax.Array:
+    """``mask[t, b] = t < lengths[b]``: ``[B] -> [T, B]`` booleans."""
+    return jnp.arange(num_steps)[:, None] < lengths[None, :]
+
+
+def reverse_indices(lengths: jax.Array, num_steps: int) -> jax.Array:
+    """Time indices that reverse each sequence inside its own length, ``[T, B]``.
+
+    ``idx[t, b] = lengths[b] - 1 - t`` for ``t < lengths[b]`` and ``t``
+    otherwise, so padding stays where it is. The map is its own inverse.
+    """
+    t = jnp.arange(num_steps)[:, None]
+    return jnp.where(t < lengths[None, :], lengths[None, :] - 1 - t, t)
+
+
+def reverse_in_length(xs: jax.Array, lengths: jax.Array | None) -> jax.Array:
+    """Reverses ``xs [T, B, ...]`` along time inside each sequence's length.
+
+    With ``lengths=None`` every sequence is full and this is a plain flip.
+    """
+    if lengths is None:
+        return jnp.flip(xs, axis=0)
+    idx = reverse_indices(lengths, xs.shape[0])
+    idx = idx.reshape(idx.shape + (1,) * (xs.ndim - 2))
+    return jnp.take_along_axis(xs, idx, axis=0)
+
+
+def last_valid(ys: jax.Array, lengths: jax.Array, *, time_axis: int = 1) -> jax.Array:
+    """Each sequence's output at its last valid step; zeros for length 0.
+
+    Args:
+      ys: ``[B, T, H]`` (or the time axis at ``time_axis``).
+      lengths: ``[B]`` integers.
+
+    Returns:
+      ``[B, H]``.
+    """
+    ys = jnp.moveaxis(ys, time_axis, 1)
+    idx = jnp.clip(lengths - 1, 0, ys.shape[1] - 1)
+    picked = jnp.take_along_axis(ys, idx.reshape(-1, 1, *([1] * (ys.ndim - 2))), axis=1)[:, 0]
+    keep = (lengths > 0).reshape(-1, *([1] * (picked.ndim - 1)))
+    return jnp.where(keep, picked, jnp.zeros_like(picked))

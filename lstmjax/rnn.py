@@ -1,0 +1,146 @@
+"""Running one cell over time: a hoisted input projection, then ``lax.scan``.
+
+For ``xs [B, T, D]`` the input part of every pre-activation,
+``x_t W_ih + b`` for all ``T`` steps, is ONE ``[T*B, D] x [D, G*H]`` matmul
+before the loop; only the recurrent product ``h W_hh`` and the gate math run
+inside ``jax.lax.scan``. Variable lengths are handled by masking inside the
+scan: past ``lengths[b]`` the carry is held and the output is zero, so the
+final carry is each sequence's carry at its last valid step and no gradient
+flows from padding.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+
+from lstmjax.cells.base import Cell
+from lstmjax.masking import length_mask, reverse_in_length
+from lstmjax.precision import state_dtype
+from lstmjax.validation import check_carry, check_inputs, check_lengths
+
+
+def scan_time_major(cell: Cell, params, xs, carry, mask, unroll: int = 1):
+    """The loop itself, on flat time-major arrays.
+
+    Args:
+      cell: the cell.
+      params: the cell's params.
+      xs: ``[T, B, D]`` inputs.
+      carry: the initial carry, leaves ``[B, ...]``.
+      mask: ``[T, B]`` booleans (False on padding), or None for full sequences.
+      unroll: steps per loop iteration (``lax.scan``'s ``unroll``).
+
+    Returns:
+      ``(ys [T, B, O], final_carry)``.
+    """
+    xp = cell.input_projection(params, xs)
+
+    if mask is None:
+
+        def body(carry, xp_t):
+            return cell.recurrent_step(params, carry, xp_t)
+
+        final, ys = jax.lax.scan(body, carry, xp, unroll=unroll)
+        return ys, final
+
+    def masked_body(carry, inputs):
+        xp_t, valid = inputs
+        new_carry, y = cell.recurrent_step(params, carry, xp_t)
+        valid = valid[:, None]
+        new_carry = jax.tree.map(lambda n, o: jnp.where(valid, n, o), new_carry, carry)
+        return new_carry, jnp.where(valid, y, jnp.zeros_like(y))
+
+    final, ys = jax.lax.scan(masked_body, carry, (xp, mask), unroll=unroll)
+    return ys, final
+
+
+class SequenceLayout:
+    """Moves ``xs``, ``lengths`` and carries between the user's layout and the scan's.
+
+    The user's ``xs`` is ``[..., T, D]`` (or ``[T, ..., D]`` time-major) with any
+    number of leading batch dimensions ``batch_shape``; the scan wants
+    ``[T, B, D]`` with ``B = prod(batch_shape)``.
+    """
+
+    def __init__(self, cell: Cell, params, xs, lengths, *, time_major: bool):
+        self.time_major = time_major
+        self.num_steps, self.batch_shape = check_inputs(
+            xs, params.w_ih.shape[0], time_major=time_major
+        )
+        check_lengths(lengths, self.batch_shape, self.num_steps)
+        self.batch_size = math.prod(self.batch_shape)
+        self.dtype = state_dtype(xs.dtype, params.w_ih.dtype)
+
+    def inputs(self, xs):
+        """``[..., T, D]`` -> ``[T, B, D]``."""
+        if not self.time_major:
+            xs = jnp.moveaxis(xs, -2, 0)
+        return xs.reshape(self.num_steps, self.batch_size, xs.shape[-1])
+
+    def outputs(self, ys):
+        """``[T, B, O]`` -> ``[..., T, O]``."""
+        ys = ys.reshape((self.num_steps,) + self.batch_shape + ys.shape[-1:])
+        return ys if self.time_major else jnp.moveaxis(ys, 0, -2)
+
+    def lengths(self, lengths):
+        return None if lengths is None else lengths.reshape(self.batch_size)
+
+    def carry_in(self, carry, lead=()):
+        """Leaves ``[*lead, *batch_shape, F]`` -> ``[*lead, B, F]``."""
+        return jax.tree.map(
+            lambda x: x.reshape(lead + (self.batch_size,) + x.shape[-1:]).astype(self.dtype), carry
+        )
+
+    def carry_out(self, carry, lead=()):
+        """Leaves ``[*lead, B, F]`` -> ``[*lead, *batch_shape, F]``."""
+        return jax.tree.map(lambda x: x.reshape(lead + self.batch_shape + x.shape[-1:]), carry)
+
+
+def rnn(
+    cell: Cell,
+    params,
+    xs: jax.Array,
+    *,
+    lengths: jax.Array | None = None,
+    initial_carry=None,
+    time_major: bool = False,
+    reverse: bool = False,
+    unroll: int = 1,
+):
+    """Runs ``cell`` over the time axis of ``xs``.
+
+    Args:
+      cell: a cell from ``lstmjax.lstm``, ``lstmjax.gru``, ``lstmjax.simple_rnn``.
+      params: that cell's params.
+      xs: ``[..., T, D]`` (any leading batch dims, possibly none), or
+        ``[T, ..., D]`` with ``time_major=True``.
+      lengths: ``[...]`` integers in ``[0, T]``: sequence ``b`` occupies steps
+        ``0 .. lengths[b]-1``; None when every sequence has all T steps.
+      initial_carry: the carry at time 0 with leaves ``[..., F]``; zeros if None.
+      time_major: whether time is the first axis of ``xs`` and of the outputs.
+      reverse: run from the last valid step to the first. With ``lengths``
+        each sequence is reversed inside its own length; outputs stay aligned
+        with the inputs (``ys[t]`` belongs to ``xs[t]``).
+      unroll: steps per loop iteration, passed to ``jax.lax.scan``.
+
+    Returns:
+      ``(ys, final_carry)``: ``ys [..., T, O]`` (zero past each length) and the
+      carry after each sequence's last valid step (after step 0 when reversed).
+    """
+    cell.check_params(params)
+    layout = SequenceLayout(cell, params, xs, lengths, time_major=time_major)
+    expected = cell.initial_carry(layout.batch_shape, layout.dtype)
+    check_carry(initial_carry, expected)
+    carry = layout.carry_in(expected if initial_carry is None else initial_carry)
+    flat_lengths = layout.lengths(lengths)
+    xs_t = layout.inputs(xs)
+    if reverse:
+        xs_t = reverse_in_length(xs_t, flat_lengths)
+    mask = None if lengths is None else length_mask(flat_lengths, layout.num_steps)
+    ys, final = scan_time_major(cell, params, xs_t, carry, mask, unroll)
+    if reverse:
+        ys = reverse_in_length(ys, flat_lengths)
+    return layout.outputs(ys), layout.carry_out(final)
