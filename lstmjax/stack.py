@@ -115,9 +115,10 @@ def stack(
         dropout_key: jax.Array | None = None,
     ):
         if not isinstance(params, (tuple, list)) or len(params) != len(layers):
+            got = f"{len(params)} entries" if isinstance(params, (tuple, list)) else "no sequence"
             raise ValueError(
                 f"params: expected a sequence of {len(layers)} per-layer params, got "
-                f"{type(params).__name__} of length {len(params) if hasattr(params, '__len__') else '-'}"
+                f"{type(params).__name__} with {got}"
             )
         if initial_carry is None:
             initial_carry = (None,) * len(layers)
