@@ -1,0 +1,200 @@
+"""Times lstmjax against Flax ``nn.RNN`` and PyTorch ``nn.LSTM`` in ONE process.
+
+    python benchmarks/bench_rnn.py                    # CPU configs, float32
+    python benchmarks/bench_rnn.py --dtype float32 bfloat16 --json bench.json
+    python benchmarks/bench_rnn.py --gpu-configs --dtype float32 bfloat16 float16
+    python benchmarks/bench_rnn.py --quick            # a small size, well under a minute
+
+For each configuration ``B,T,D,H,layers,bidirectional`` (the lists of
+shared/ANCHORS.md) and dtype, every system is compiled (compile time reported
+apart), warmed up, then timed ``--repeats`` times, forward and
+forward+backward (gradients of a mean-square loss w.r.t. params and inputs).
+The systems' calls are interleaved (one call of each per round, in rotating
+order) so that a busy machine slows all of them alike; the table reports
+medians and the ratio lstmjax / peer (below 1 means lstmjax is faster).
+
+Runs with the project on ``PYTHONPATH`` and nothing else installed but JAX:
+Flax and PyTorch are optional, skipped with a note when missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from datetime import datetime, timezone
+
+import jax
+import jax.numpy as jnp
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from systems import BUILDERS, Config, inputs  # noqa: E402
+
+CPU_CONFIGS = (
+    Config(16, 128, 256, 256, 1, False),
+    Config(16, 128, 256, 256, 2, True),
+    Config(1, 512, 128, 128, 1, False),
+)
+GPU_CONFIGS = (
+    Config(16, 1024, 768, 768, 1, False),
+    Config(64, 512, 512, 512, 1, False),
+    Config(64, 512, 512, 512, 2, True),
+    Config(256, 256, 1024, 1024, 1, False),
+    Config(1, 1000, 256, 256, 1, False),
+)
+QUICK_CONFIGS = (Config(8, 32, 64, 64, 1, False), Config(8, 32, 64, 64, 2, True))
+MODES = ("forward", "forward_backward")
+
+
+def parse_config(text: str) -> Config:
+    """``"16,128,256,256,1,uni"`` -> ``Config``."""
+    parts = text.split(",")
+    if len(parts) != 6 or parts[5] not in ("uni", "bi"):
+        raise argparse.ArgumentTypeError(f"expected B,T,D,H,layers,uni|bi, got {text!r}")
+    B, T, D, H, layers = (int(p) for p in parts[:5])
+    return Config(B, T, D, H, layers, parts[5] == "bi")
+
+
+def time_interleaved(systems, mode: str, warmup: int, repeats: int) -> dict:
+    """Median milliseconds of ``repeats`` calls per system, calls interleaved."""
+    calls = {s.name: getattr(s, mode) for s in systems}
+    for _ in range(warmup):
+        for call in calls.values():
+            call()
+    samples = {name: [] for name in calls}
+    names = list(calls)
+    for r in range(repeats):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            start = time.perf_counter()
+            calls[name]()
+            samples[name].append(1e3 * (time.perf_counter() - start))
+    return {name: statistics.median(ms) for name, ms in samples.items()}
+
+
+def run_config(config, dtype_name, system_names, args) -> list[dict]:
+    """Builds, compiles and times every system on one config; one record each."""
+    dtype = jnp.dtype(dtype_name)
+    xs = inputs(config)
+    systems, records = [], []
+    for name in system_names:
+        try:
+            if name == "lstmjax":
+                systems.append(BUILDERS[name](config, dtype, xs, unroll=args.unroll))
+            else:
+                systems.append(BUILDERS[name](config, dtype, xs))
+        except ImportError as err:
+            print(f"  {name}: not installed ({err}); skipped", file=sys.stderr)
+        except Exception as err:  # a peer without this dtype on this backend
+            print(f"  {name} {config.label()} {dtype_name}: {err!r}; skipped", file=sys.stderr)
+    medians = {m: time_interleaved(systems, m, args.warmup, args.repeats) for m in MODES}
+    for s in systems:
+        records.append(
+            {
+                "config": config._asdict(),
+                "label": config.label(),
+                "dtype": dtype_name,
+                "system": s.name,
+                "forward_ms": medians["forward"][s.name],
+                "forward_backward_ms": medians["forward_backward"][s.name],
+                "compile_s": s.compile_s,
+                "memory_bytes": s.temp_bytes,
+            }
+        )
+    base = {m: medians[m].get("lstmjax") for m in MODES}
+    for r in records:
+        r["ratio"] = {m: None if base[m] is None else base[m] / r[f"{m}_ms"] for m in MODES}
+    return records
+
+
+def format_table(records) -> str:
+    """A Markdown table; ratios are lstmjax time / this system's time."""
+    lines = [
+        "| config B,T,D,H,L,dir | dtype | system | fwd ms | fwd+bwd ms | "
+        "lstmjax/sys fwd | lstmjax/sys fwd+bwd | compile s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in records:
+        ratio = r["ratio"]
+        fmt = lambda v: "-" if v is None else f"{v:.2f}"
+        compile_s = "/".join(f"{v:.1f}" for v in r["compile_s"].values())
+        lines.append(
+            f"| {r['label']} | {r['dtype']} | {r['system']} | {r['forward_ms']:.2f} | "
+            f"{r['forward_backward_ms']:.2f} | {fmt(ratio['forward'])} | "
+            f"{fmt(ratio['forward_backward'])} | {compile_s} |"
+        )
+    return "\n".join(lines)
+
+
+def environment() -> dict:
+    device = jax.devices()[0]
+    env = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join(sys.argv),
+        "jax": jax.__version__,
+        "backend": jax.default_backend(),
+        "device": getattr(device, "device_kind", str(device)),
+        "cpu_count": os.cpu_count(),
+        "machine": platform.machine(),
+        "xla_flags": os.environ.get("XLA_FLAGS", ""),
+    }
+    try:
+        import torch
+
+        env["torch"] = torch.__version__
+        env["torch_threads"] = torch.get_num_threads()
+    except ImportError:
+        pass
+    return env
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--gpu-configs", action="store_true", help="the GPU list of configs")
+    parser.add_argument("--quick", action="store_true", help="a small size, few repeats")
+    parser.add_argument(
+        "--config", type=parse_config, action="append", help="B,T,D,H,layers,uni|bi (repeatable)"
+    )
+    parser.add_argument("--dtype", nargs="+", default=["float32"])
+    parser.add_argument("--systems", nargs="+", default=list(BUILDERS), choices=list(BUILDERS))
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--unroll", type=int, default=None, help="lstmjax unroll (else default)")
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.repeats = min(args.repeats, 5)
+        args.warmup = min(args.warmup, 1)
+    return args
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    if args.config:
+        configs = args.config
+    elif args.quick:
+        configs = QUICK_CONFIGS
+    else:
+        configs = GPU_CONFIGS if args.gpu_configs else CPU_CONFIGS
+    env = environment()
+    print(f"# {env['backend']} ({env['device']}), jax {env['jax']}, torch {env.get('torch')}")
+    records = []
+    for config in configs:
+        for dtype_name in args.dtype:
+            print(f"# {config.label()} {dtype_name}", file=sys.stderr, flush=True)
+            records.extend(run_config(config, dtype_name, args.systems, args))
+    print(format_table(records))
+    result = {"environment": env, "repeats": args.repeats, "results": records}
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=1)
+    return result
+
+
+if __name__ == "__main__":
+    main()
