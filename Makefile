@@ -7,9 +7,20 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 EXTRAS := test,experiments,torch
 
-.PHONY: setup demo test lint format bench clean
+.PHONY: setup data demo test lint format bench clean
 
-setup: $(STAMP)
+setup: data $(STAMP)
+
+# Debian packages holding experiment data (experiments/char_lm.py's text).
+# Installed only as root where apt-get exists; never fails the setup.
+DEB_DATA := bible-kjv bible-kjv-text fortunes-min
+
+data:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  dpkg -s $(DEB_DATA) >/dev/null 2>&1 || \
+	  { apt-get update -qq && apt-get install -y -qq $(DEB_DATA); } || \
+	  echo "make data: could not install $(DEB_DATA); continuing without them"; \
+	else echo "make data: skipped (needs root and apt-get): apt-get install -y $(DEB_DATA)"; fi
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
