@@ -1,0 +1,79 @@
+"""Reading named weights out of another framework's dictionary, strictly.
+
+A ``WeightReader`` hands out the arrays of a ``{name: array}`` mapping (a
+PyTorch ``state_dict``, a Flax parameter dict flattened with ``/``) one name
+at a time, each checked against the shape the caller expects, and at the end
+refuses any name nobody asked for. Every mistake raises ``ValueError`` naming
+the key, the shape expected and the shape received: nothing is truncated,
+padded or broadcast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+
+def to_numpy(value) -> np.ndarray:
+    """A NumPy copy of an array from any framework (PyTorch tensors included)."""
+    if hasattr(value, "detach"):  # a torch.Tensor, without importing torch
+        value = value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def flatten(tree: Mapping, prefix: str = "") -> dict[str, object]:
+    """``{"a": {"b": x}} -> {"a/b": x}`` for nested mappings."""
+    flat = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, name + "/"))
+        else:
+            flat[name] = value
+    return flat
+
+
+class WeightReader:
+    """Takes checked arrays out of ``weights``, then refuses leftovers.
+
+    Args:
+      weights: ``{name: array}``.
+      source: what ``weights`` is, for messages (e.g. ``"state_dict"``).
+      architecture: the architecture the caller expects, for messages.
+    """
+
+    def __init__(self, weights: Mapping, source: str, architecture: str):
+        if not isinstance(weights, Mapping):
+            raise TypeError(f"{source}: expected a mapping of names to arrays, got {type(weights)}")
+        self.weights = dict(weights)
+        self.source = source
+        self.architecture = architecture
+        self.used: set[str] = set()
+
+    def has(self, key: str) -> bool:
+        return key in self.weights
+
+    def take(self, key: str, shape: tuple[int, ...]) -> np.ndarray:
+        """The array under ``key``, which must have exactly ``shape``."""
+        if key not in self.weights:
+            raise ValueError(
+                f"{self.source}: missing key {key!r} (expected shape {shape}) for "
+                f"{self.architecture}; keys present: {sorted(self.weights)}"
+            )
+        array = to_numpy(self.weights[key])
+        if tuple(array.shape) != tuple(shape):
+            raise ValueError(
+                f"{self.source}[{key!r}]: expected shape {tuple(shape)} for "
+                f"{self.architecture}, got {tuple(array.shape)}"
+            )
+        if not np.issubdtype(array.dtype, np.floating):
+            raise TypeError(f"{self.source}[{key!r}]: expected a floating dtype, got {array.dtype}")
+        self.used.add(key)
+        return array
+
+    def finish(self) -> None:
+        """Raises if any key was never taken (another architecture or size)."""
+        unexpected = sorted(set(self.weights) - self.used)
+        if unexpected:
+            raise ValueError(f"{self.source}: unexpected keys {unexpected} for {self.architecture}")
