@@ -1,9 +1,13 @@
 """Interop: Flax modules and weight converters for PyTorch, Keras and Flax.
 
+- ``lstmjax.interop.flax_modules``: ``LinenRNN`` and ``NNXRNN``, Flax modules
+  that own an lstmjax layer's params and call its pure function.
+- ``lstmjax.interop.flax_params``: Flax's ``LSTMCell`` / ``OptimizedLSTMCell``
+  / ``GRUCell`` parameter layouts (linen and nnx) to lstmjax params and back.
 - ``lstmjax.interop.torch``: ``nn.LSTM`` / ``nn.GRU`` / ``nn.RNN`` state_dicts
   to lstmjax params and back (NumPy only; PyTorch is not imported).
 """
 
-from lstmjax.interop import torch
+from lstmjax.interop import flax_modules, flax_params, torch
 
-__all__ = ["torch"]
+__all__ = ["flax_modules", "flax_params", "torch"]

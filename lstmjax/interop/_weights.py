@@ -54,6 +54,15 @@ class WeightReader:
     def has(self, key: str) -> bool:
         return key in self.weights
 
+    def shape_of(self, key: str) -> tuple[int, ...]:
+        """The shape under ``key`` (to infer sizes), raising if it is missing."""
+        if key not in self.weights:
+            raise ValueError(
+                f"{self.source}: missing key {key!r} for {self.architecture}; keys present: "
+                f"{sorted(self.weights)}"
+            )
+        return tuple(np.shape(self.weights[key]))
+
     def take(self, key: str, shape: tuple[int, ...]) -> np.ndarray:
         """The array under ``key``, which must have exactly ``shape``."""
         if key not in self.weights:

@@ -1,0 +1,161 @@
+"""Flax linen and NNX modules around lstmjax layers.
+
+The modules only own parameters: the computation is the layer's own pure
+function (``lstmjax.rnn`` for a cell, ``Bidirectional.apply``,
+``Stack.apply``), so a Flax model and a pure-function model with the same
+params compute the same numbers. The params are the layer's own pytree
+(``LSTMParams`` and friends), under the name ``"rnn"``.
+
+linen::
+
+    model = LinenRNN(lj.stack([lj.bidirectional(lj.lstm(64)), lj.lstm(32)], dropout=0.1))
+    variables = model.init(jax.random.key(0), xs)                 # xs [B, T, D]
+    ys, finals = model.apply(variables, xs, lengths=lengths)       # ys [B, T, 32]
+    ys, _ = model.apply(variables, xs, lengths=lengths, deterministic=False,
+                        rngs={"dropout": key})
+    # variables["params"]["rnn"] is what net.apply takes
+
+NNX::
+
+    model = NNXRNN(lj.lstm(64), input_size=D, rngs=nnx.Rngs(0))
+    ys, final = model(xs, lengths=lengths)
+    params = model.pure_params()                                  # LSTMParams
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+from flax import linen as nn
+from flax import nnx
+
+from lstmjax.bidirectional import Bidirectional
+from lstmjax.cells.base import Cell
+from lstmjax.rnn import rnn
+from lstmjax.stack import Stack
+
+
+def apply_layer(
+    layer,
+    params,
+    xs: jax.Array,
+    *,
+    lengths=None,
+    initial_carry=None,
+    time_major: bool = False,
+    unroll: int = 1,
+    dropout_key: jax.Array | None = None,
+):
+    """Runs a cell, ``Bidirectional`` or ``Stack`` on ``xs [B, T, D]`` -> ``(ys, final)``.
+
+    ``dropout_key`` turns on a stack's between-layer dropout (training mode);
+    cells and bidirectional layers have none.
+    """
+    kwargs = dict(lengths=lengths, initial_carry=initial_carry, time_major=time_major)
+    if isinstance(layer, Stack):
+        train = dropout_key is not None
+        return layer.apply(
+            params, xs, unroll=unroll, train=train, dropout_key=dropout_key, **kwargs
+        )
+    if isinstance(layer, Bidirectional):
+        return layer.apply(params, xs, unroll=unroll, **kwargs)
+    if isinstance(layer, Cell):
+        return rnn(layer, params, xs, unroll=unroll, **kwargs)
+    raise TypeError(f"layer: expected a Cell, Bidirectional or Stack, got {type(layer).__name__}")
+
+
+def _needs_dropout(layer) -> bool:
+    return isinstance(layer, Stack) and layer.dropout > 0.0 and len(layer.layers) > 1
+
+
+class LinenRNN(nn.Module):
+    """A linen module owning one lstmjax layer's params (see module doc).
+
+    Attributes:
+      layer: ``lstmjax.lstm(...)`` / ``gru`` / ``simple_rnn``, a
+        ``Bidirectional`` or a ``Stack``.
+      time_major: inputs ``[T, B, D]`` instead of ``[B, T, D]``.
+      unroll: ``lax.scan`` steps per iteration.
+    """
+
+    layer: Any
+    time_major: bool = False
+    unroll: int = 1
+
+    @nn.compact
+    def __call__(self, xs, *, lengths=None, initial_carry=None, deterministic: bool = True):
+        """``xs [B, T, D]`` -> ``(ys [B, T, O], final carry)``.
+
+        With ``deterministic=False`` a stack with dropout draws its masks from
+        the ``"dropout"`` rng stream.
+        """
+        params = self.param("rnn", lambda key: self.layer.init(key, xs.shape[-1]))
+        use_dropout = not deterministic and _needs_dropout(self.layer)
+        return apply_layer(
+            self.layer,
+            params,
+            xs,
+            lengths=lengths,
+            initial_carry=initial_carry,
+            time_major=self.time_major,
+            unroll=self.unroll,
+            dropout_key=self.make_rng("dropout") if use_dropout else None,
+        )
+
+
+def _is_variable(x) -> bool:
+    return isinstance(x, nnx.Variable)
+
+
+class NNXRNN(nnx.Module):
+    """An NNX module owning one lstmjax layer's params as ``nnx.Param`` leaves.
+
+    Args:
+      layer: a cell, ``Bidirectional`` or ``Stack`` (static).
+      input_size: D, the input features.
+      rngs: ``nnx.Rngs``; its ``params`` stream initialises the layer.
+      params: existing params for ``layer`` (e.g. from ``lstmjax.interop.torch``)
+        to use instead of initialising.
+      time_major, unroll: as for ``lstmjax.rnn``.
+    """
+
+    def __init__(
+        self,
+        layer,
+        input_size: int,
+        *,
+        rngs: nnx.Rngs | None = None,
+        params=None,
+        time_major: bool = False,
+        unroll: int = 1,
+    ):
+        if params is None:
+            if rngs is None:
+                raise ValueError("rngs: expected nnx.Rngs to initialise the params, got None")
+            params = layer.init(rngs.params(), input_size)
+        self.layer = layer
+        self.time_major = time_major
+        self.unroll = unroll
+        self.rnn = nnx.data(jax.tree.map(nnx.Param, params))
+
+    def pure_params(self):
+        """The params as the layer's own pytree of arrays."""
+        return jax.tree.map(lambda v: v[...], self.rnn, is_leaf=_is_variable)
+
+    def __call__(self, xs, *, lengths=None, initial_carry=None, rngs: nnx.Rngs | None = None):
+        """``xs [B, T, D]`` -> ``(ys [B, T, O], final carry)``.
+
+        Passing ``rngs`` (with a ``dropout`` stream) turns on a stack's dropout.
+        """
+        use_dropout = rngs is not None and _needs_dropout(self.layer)
+        return apply_layer(
+            self.layer,
+            self.pure_params(),
+            xs,
+            lengths=lengths,
+            initial_carry=initial_carry,
+            time_major=self.time_major,
+            unroll=self.unroll,
+            dropout_key=rngs.dropout() if use_dropout else None,
+        )
