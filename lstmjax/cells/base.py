@@ -105,7 +105,7 @@ def check_positive_int(value, argname: str) -> int:
 def check_params_type(params, expected: type, cell_name: str, argname: str) -> None:
     if not isinstance(params, expected):
         raise TypeError(
-            f"{argname}: expected {expected.__name__} for a {cell_name} cell, "
+            f"{argname}: expected {expected.__name__} for this {cell_name} cell, "
             f"got {type(params).__name__}"
         )
 
@@ -118,7 +118,7 @@ def check_shape(array, expected: tuple, argname: str) -> None:
         or len(shape) != len(expected)
         or any(e is not None and s != e for s, e in zip(shape, expected))
     ):
-        want = tuple("*" if e is None else e for e in expected)
+        want = "(" + ", ".join("*" if e is None else str(e) for e in expected) + ")"
         raise ValueError(f"{argname}: expected shape {want}, got {shape}")
 
 
