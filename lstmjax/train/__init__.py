@@ -1,0 +1,49 @@
+"""Training with Optax and Orbax: state, step, checkpoints, metrics, the loop.
+
+A complete run::
+
+    from lstmjax import train
+
+    def loss_fn(params, batch, key):            # key is None in evaluation
+        pred = model(params, batch.inputs)
+        return jnp.mean((pred - batch.targets) ** 2), {}
+
+    optimizer = train.with_clipping(optax.adam(1e-3), max_norm=1.0)
+    state = train.create_state(params, optimizer, key=jax.random.key(0))
+    step = train.make_train_step(loss_fn, optimizer)
+    eval_step = train.make_eval_step(loss_fn)
+    result = train.fit(
+        state, step, batch_fn=lambda s: make_batch(jax.random.fold_in(data_key, s)),
+        num_steps=5000, run_dir=train.run_directory("runs", "my_exp", "run1"),
+        config=dataclasses.asdict(cfg), resume=cfg.resume,
+        eval_fn=lambda p: train.evaluate(eval_step, p, val_batches),
+    )
+
+Modules: ``state`` (TrainState), ``step`` (train/eval steps, clipping),
+``checkpoint`` (Orbax checkpoints), ``metrics`` (JSONL, plots), ``loop`` (fit).
+"""
+
+from lstmjax.train.checkpoint import CheckpointError, Checkpoints, Restored, signature
+from lstmjax.train.loop import FitResult, fit, run_directory
+from lstmjax.train.metrics import MetricsWriter, plot_metrics, read_metrics
+from lstmjax.train.state import TrainState, create_state
+from lstmjax.train.step import evaluate, make_eval_step, make_train_step, with_clipping
+
+__all__ = [
+    "CheckpointError",
+    "Checkpoints",
+    "FitResult",
+    "MetricsWriter",
+    "Restored",
+    "TrainState",
+    "create_state",
+    "evaluate",
+    "fit",
+    "make_eval_step",
+    "make_train_step",
+    "plot_metrics",
+    "read_metrics",
+    "run_directory",
+    "signature",
+    "with_clipping",
+]

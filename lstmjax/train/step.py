@@ -1,0 +1,96 @@
+r"""A jitted, pure train step built from a loss function and any Optax optimizer.
+
+The loss function has the signature ``loss_fn(params, batch, key) -> (loss,
+metrics)``: a scalar loss and a dict of scalar metrics (possibly empty).
+``key`` is a fresh PRNG key in training (for dropout) and ``None`` in
+evaluation. One step is::
+
+    key, step_key = split(state.key)
+    (loss, metrics), g = value_and_grad(loss_fn, has_aux=True)(params, batch, step_key)
+    updates, opt_state = optimizer.update(g, opt_state, params)
+    params = params + updates;  step = step + 1
+
+Global-norm clipping (Pascanu et al. 2013), ``g <- g * min(1, c / ||g||_2)``,
+is ``with_clipping(optimizer, c)``; schedules are the optimizer's own business
+(``optax.adam(optax.cosine_decay_schedule(...))``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from lstmjax.train.state import TrainState
+
+
+def with_clipping(
+    optimizer: optax.GradientTransformation, max_norm: float | None
+) -> optax.GradientTransformation:
+    """``optimizer`` preceded by clipping the gradients' global L2 norm to ``max_norm``.
+
+    ``max_norm=None`` returns ``optimizer`` unchanged.
+    """
+    if max_norm is None:
+        return optimizer
+    if max_norm <= 0:
+        raise ValueError(f"max_norm: expected > 0 or None, got {max_norm}")
+    return optax.chain(optax.clip_by_global_norm(max_norm), optimizer)
+
+
+def make_train_step(
+    loss_fn: Callable, optimizer: optax.GradientTransformation, *, jit: bool = True
+) -> Callable:
+    """Builds ``train_step(state, batch) -> (state, metrics)``.
+
+    Args:
+      loss_fn: ``(params, batch, key) -> (loss, metrics)``, see module doc.
+      optimizer: any Optax gradient transformation (clipping via ``with_clipping``).
+      jit: wrap the step in ``jax.jit`` (turn off to compose it yourself).
+
+    Returns:
+      The step. ``metrics`` holds ``loss``, ``grad_norm`` (before any clipping)
+      and the loss function's own metrics, as float32 scalars on device.
+    """
+
+    def train_step(state: TrainState, batch) -> tuple[TrainState, dict]:
+        key, step_key = jax.random.split(state.key)
+        (loss, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+            state.params, batch, step_key
+        )
+        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+        params = optax.apply_updates(state.params, updates)
+        metrics = {"loss": loss, "grad_norm": optax.tree.norm(grads), **metrics}
+        metrics = {k: jnp.asarray(v, jnp.float32) for k, v in metrics.items()}
+        return TrainState(params, opt_state, state.step + 1, key), metrics
+
+    return jax.jit(train_step) if jit else train_step
+
+
+def make_eval_step(loss_fn: Callable, *, jit: bool = True) -> Callable:
+    """Builds ``eval_step(params, batch) -> metrics``: ``loss`` and the aux metrics, key None."""
+
+    def eval_step(params, batch) -> dict:
+        loss, metrics = loss_fn(params, batch, None)
+        metrics = {"loss": loss, **metrics}
+        return {k: jnp.asarray(v, jnp.float32) for k, v in metrics.items()}
+
+    return jax.jit(eval_step) if jit else eval_step
+
+
+def evaluate(eval_step: Callable, params, batches: Iterable) -> dict[str, float]:
+    """Means of ``eval_step(params, batch)``'s metrics over ``batches``.
+
+    Every batch counts equally, so give batches of equal size (the synthetic
+    tasks do). Returns Python floats.
+    """
+    totals, count = None, 0
+    for batch in batches:
+        metrics = eval_step(params, batch)
+        totals = metrics if totals is None else jax.tree.map(jnp.add, totals, metrics)
+        count += 1
+    if count == 0:
+        raise ValueError("batches: expected at least one batch, got none")
+    return {k: float(v) / count for k, v in totals.items()}
