@@ -1,0 +1,70 @@
+"""A sequence classifier: a recurrent encoder, a pooled summary, a linear readout.
+
+For ``xs [B, T, D]`` with ``lengths [B]``::
+
+    ys, _  = encoder.apply(params["encoder"], xs, lengths=lengths)   # [B, T, H]
+    p      = pool(ys, lengths)                                      # [B, H]
+    logits = p @ W + b                                              # [B, C]
+
+The encoder is an ``lstmjax.stack`` (wrap a single layer as ``lj.stack([layer])``),
+so dropout between its layers comes for free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import jax
+import optax
+
+from lstmjax.models.pooling import POOLS, pool
+from lstmjax.models.readout import linear_readout
+from lstmjax.stack import Stack
+
+
+class Classifier(NamedTuple):
+    """``init(key, input_size)`` and ``apply(params, xs, lengths, ...) -> logits [B, C]``."""
+
+    encoder: Stack
+    num_classes: int
+    pool: str
+    init: Callable
+    apply: Callable
+
+
+def sequence_classifier(encoder: Stack, num_classes: int, *, pool_how: str = "mean") -> Classifier:
+    """Builds a classifier over ``encoder``'s pooled outputs.
+
+    Args:
+      encoder: an ``lstmjax.stack`` of cells and/or bidirectional layers.
+      num_classes: ``C``, at least 2.
+      pool_how: one of ``lstmjax.models.pooling.POOLS``.
+    """
+    if not isinstance(encoder, Stack):
+        raise TypeError(f"encoder: expected an lstmjax.stack, got {type(encoder).__name__}")
+    if num_classes < 2:
+        raise ValueError(f"num_classes: expected >= 2, got {num_classes}")
+    if pool_how not in POOLS:
+        raise ValueError(f"pool_how: expected one of {POOLS}, got {pool_how!r}")
+    readout = linear_readout(num_classes)
+
+    def init(key: jax.Array, input_size: int):
+        k_enc, k_out = jax.random.split(key)
+        return {
+            "encoder": encoder.init(k_enc, input_size),
+            "readout": readout.init(k_out, encoder.output_size),
+        }
+
+    def apply(params, xs, lengths, *, train: bool = False, dropout_key=None):
+        ys, _ = encoder.apply(
+            params["encoder"], xs, lengths=lengths, train=train, dropout_key=dropout_key
+        )
+        return readout.apply(params["readout"], pool(ys, lengths, pool_how))
+
+    return Classifier(encoder, num_classes, pool_how, init, apply)
+
+
+def cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
+    """Mean softmax cross-entropy of ``logits [B, C]`` against integer ``labels [B]``."""
+    return optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
