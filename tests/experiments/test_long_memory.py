@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import pathlib
@@ -38,6 +39,15 @@ def test_quick_run_lowers_the_loss_and_writes_the_table(tmp_path, capsys, task, 
     assert (out_dir / cells.split(",")[0] / "metrics.png").exists()
     table = capsys.readouterr().out
     assert "trivial baseline" in table and f"{long_memory.TASKS[task].baseline:.4g}" in table
+
+
+def test_resuming_a_finished_run_reproduces_its_scores(tmp_path, capsys):
+    cfg = quick(tmp_path, "--cells", "lstm", "--steps", "30")
+    first = long_memory.main(cfg)
+    again = long_memory.main(dataclasses.replace(cfg, resume=True))
+    assert again[0]["test_mse"] == first[0]["test_mse"]
+    assert again[0]["best_step"] == first[0]["best_step"]
+    assert "resuming from step 30" in capsys.readouterr().out
 
 
 def test_cli_parses_every_field_and_quick_keeps_explicit_values():
