@@ -1,0 +1,88 @@
+import importlib.util
+import json
+import pathlib
+import random
+import sys
+
+import pytest
+
+from lstmjax.data import text
+from lstmjax.data.packages import MissingDataPackage
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "experiments" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+char_lm = _load("char_lm")
+
+
+@pytest.fixture(scope="module")
+def text_file(tmp_path_factory):
+    rng = random.Random(0)
+    words = "and the lord said unto moses let there be light in the beginning god".split()
+    path = tmp_path_factory.mktemp("text") / "generated.txt"
+    path.write_text(" ".join(rng.choice(words) for _ in range(5000)))
+    return path
+
+
+def _cfg(text_file, root, **changes):
+    changes = {"prompt": "the lord", **changes}
+    return char_lm.Config(
+        quick=True, text_file=str(text_file), run_root=str(root), progress=False, **changes
+    )
+
+
+def test_quick_run_lowers_the_loss_and_reports_compressors(text_file, tmp_path):
+    summary = char_lm.run(_cfg(text_file, tmp_path))
+    assert summary["last_train_bpc"] < summary["first_train_bpc"]
+    assert set(summary["compressors_bpc"]) == {"xz -9", "bzip2 -9"}
+    assert summary["sample"].startswith("the lord") and len(summary["sample"]) == 8 + 40
+    run_dir = tmp_path / "char_lm" / "generated.txt-seed0"
+    assert json.loads((run_dir / "results.json").read_text())["test_bpc"] > 0
+
+
+def test_interrupted_run_resumes_to_the_same_result(text_file, tmp_path):
+    whole = char_lm.run(_cfg(text_file, tmp_path / "a"))
+    stopped = char_lm.run(_cfg(text_file, tmp_path / "b", stop_after=20))
+    assert "test_bpc" not in stopped and stopped["steps_done"] == 20
+    resumed = char_lm.run(_cfg(text_file, tmp_path / "b", resume=True))
+    assert resumed["test_bpc"] == whole["test_bpc"]
+    assert resumed["sample"] == whole["sample"]
+
+
+def test_missing_text_packages_say_how_to_install(monkeypatch, tmp_path):
+    real_kjv, real_fortunes = text.kjv_text, text.fortunes_text
+    empty = str(tmp_path)  # neither the bible program/data nor fortune files are here
+    monkeypatch.setattr(text, "kjv_text", lambda: real_kjv(program="no-bible", data_dir=empty))
+    monkeypatch.setattr(text, "fortunes_text", lambda: real_fortunes(empty))
+    cfg = char_lm.Config(quick=True, run_root=str(tmp_path / "runs"), progress=False)
+    with pytest.raises(MissingDataPackage, match=r"bible-kjv bible-kjv-text.*fortunes-min"):
+        char_lm.run(cfg)
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (["--hidden_size", "0"], "hidden_size"),
+        (["--seq_len", "-5"], "seq_len"),
+        (["--source", "shakespeare"], "source"),
+        (["--temperature", "0"], "temperature"),
+    ],
+)
+def test_bad_config_fails_before_training(argv, match):
+    with pytest.raises(ValueError, match=match):
+        char_lm.parse_config(argv)
+
+
+def test_prompt_outside_the_vocabulary_fails_before_training(text_file, tmp_path):
+    with pytest.raises(ValueError, match="prompt"):
+        char_lm.run(_cfg(text_file, tmp_path, prompt="Zion"))
+    assert not (tmp_path / "char_lm").exists()
