@@ -47,6 +47,7 @@ def test_linen_grad_and_dropout():
     model = LinenRNN(LAYERS["stack"])
     variables = model.init(jax.random.key(1), XS)
 
+    @jax.jit
     def loss(v, key):
         ys, _ = model.apply(v, XS, lengths=LENGTHS, deterministic=False, rngs={"dropout": key})
         return jnp.sum(ys**2)
@@ -57,7 +58,7 @@ def test_linen_grad_and_dropout():
     k = jax.random.key(3)
     assert loss(variables, k) == loss(variables, k)
     assert loss(variables, k) != loss(variables, jax.random.key(4))
-    ys_eval, _ = model.apply(variables, XS)
+    ys_eval, _ = jax.jit(lambda v: model.apply(v, XS, lengths=LENGTHS))(variables)
     assert jnp.sum(ys_eval**2) != loss(variables, k)
 
 
@@ -80,12 +81,13 @@ def test_nnx_grad_params_given_and_dropout():
     def loss(m):
         return jnp.sum(m(XS, lengths=LENGTHS)[0] ** 2)
 
-    grads = nnx.grad(loss)(model)
-    expected = jax.grad(lambda p: jnp.sum(layer.apply(p, XS, lengths=LENGTHS)[0] ** 2))(params)
+    grads = nnx.jit(nnx.grad(loss))(model)
+    pure_loss = lambda p: jnp.sum(layer.apply(p, XS, lengths=LENGTHS)[0] ** 2)
+    expected = jax.jit(jax.grad(pure_loss))(params)
     expected = nnx.state(NNXRNN(layer, D, params=expected), nnx.Param)
     assert_trees_close(nnx.to_pure_dict(grads), nnx.to_pure_dict(expected), atol=1e-5)
-    train = model(XS, rngs=nnx.Rngs(dropout=1))[0]
-    assert not jnp.allclose(train, model(XS)[0])
+    train, evaluate = nnx.jit(lambda m: (m(XS, rngs=nnx.Rngs(dropout=1))[0], m(XS)[0]))(model)
+    assert not jnp.allclose(train, evaluate)
     with pytest.raises(ValueError, match="rngs"):
         NNXRNN(layer, D)
 

@@ -41,7 +41,6 @@ def rnn_layer(kind, **kwargs):
 @pytest.mark.parametrize(
     "kind, kwargs",
     [
-        ("LSTM", dict()),
         ("LSTM", dict(go_backwards=True)),
         ("LSTM", dict(use_bias=False)),
         ("GRU", dict(go_backwards=True)),
