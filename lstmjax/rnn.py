@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from lstmjax.cells.base import Cell
+from lstmjax.kernels.dispatch import fast_scan
 from lstmjax.masking import length_mask, reverse_in_length
 from lstmjax.precision import state_dtype
 from lstmjax.validation import check_carry, check_inputs, check_lengths
@@ -24,6 +25,10 @@ from lstmjax.validation import check_carry, check_inputs, check_lengths
 
 def scan_time_major(cell: Cell, params, xs, carry, mask, unroll: int = 1):
     """The loop itself, on flat time-major arrays.
+
+    The input projection of all steps is one matmul; the loop is a fast path
+    from ``lstmjax.kernels`` where one covers the cell (the plain LSTM: a
+    custom-VJP scan), else ``scan_reference``. Both compute the same function.
 
     Args:
       cell: the cell.
@@ -36,8 +41,18 @@ def scan_time_major(cell: Cell, params, xs, carry, mask, unroll: int = 1):
     Returns:
       ``(ys [T, B, O], final_carry)``.
     """
-    xp = cell.input_projection(params, xs)
+    fast = fast_scan(cell, params, xs, carry, mask, unroll)
+    if fast is not None:
+        return fast
+    return scan_reference(cell, params, cell.input_projection(params, xs), carry, mask, unroll)
 
+
+def scan_reference(cell: Cell, params, xp, carry, mask, unroll: int = 1):
+    """``lax.scan`` of ``cell.recurrent_step`` over ``xp [T, B, G*H]`` (autodiff backward).
+
+    Past a sequence's length (``mask`` False) the carry is held and the
+    output is zero. Returns ``(ys [T, B, O], final_carry)``.
+    """
     if mask is None:
 
         def body(carry, xp_t):

@@ -1,0 +1,1 @@
+"""Fast paths behind the public API: the same functions, faster implementations."""

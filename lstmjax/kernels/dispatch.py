@@ -1,0 +1,43 @@
+"""Which loops take a fast path: the choice ``lstmjax.rnn`` makes per cell.
+
+``fast_scan`` returns None when no fast path covers the cell and its params,
+and the caller runs the reference ``lax.scan`` over ``cell.recurrent_step``.
+Covered: the plain LSTM (gates ``i, f, g, o``, any ``forget_bias``/``chrono``
+init, any ``compute_dtype``), with or without a mask and initial carry. Not
+covered (reference scan): peepholes, projection, layer norm, coupled gates,
+empty sequences (``T = 0``), and the GRU and tanh RNN cells.
+"""
+
+from __future__ import annotations
+
+from lstmjax.cells.base import Cell
+from lstmjax.cells.lstm import LSTMParams, LSTMState
+from lstmjax.kernels.lstm_scan import lstm_sequence
+
+
+def plain_lstm(cell: Cell, params) -> bool:
+    """Whether ``params`` are a plain LSTM's: no peephole, projection, layer norm, coupling."""
+    return (
+        cell.name == "LSTM"
+        and isinstance(params, LSTMParams)
+        and params.peephole is None
+        and params.w_proj is None
+        and params.layer_norm is None
+        and params.w_hh.shape[-1] == 4 * cell.hidden_size
+        and params.w_hh.shape[-2] == cell.hidden_size
+    )
+
+
+def fast_scan(cell: Cell, params, xs, carry, mask, unroll: int):
+    """The fast layer over ``xs [T, B, D]``, or None if none covers ``cell``.
+
+    Returns:
+      ``(ys [T, B, O], final_carry)`` like the reference scan, or None.
+    """
+    if not plain_lstm(cell, params) or xs.shape[0] == 0:
+        return None
+    h0, c0 = carry
+    ys, (h, c) = lstm_sequence(
+        params.w_ih, params.b, params.w_hh, xs, h0, c0, mask, cell.compute_dtype, unroll
+    )
+    return ys, LSTMState(h, c)

@@ -1,0 +1,200 @@
+"""The custom-VJP LSTM fast path equals the reference ``lax.scan``, values and gradients."""
+
+import importlib
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jax.test_util import check_grads
+
+import lstmjax as lj
+from lstmjax.kernels.dispatch import plain_lstm
+from lstmjax.kernels.lstm_scan import lstm_sequence
+
+rnn_module = importlib.import_module("lstmjax.rnn")  # ``lstmjax.rnn`` is also the function
+
+
+@pytest.fixture
+def reference(monkeypatch):
+    """Runs a function with the fast path switched off (the reference scan)."""
+
+    def run(fn, *args):
+        with monkeypatch.context() as m:
+            m.setattr(rnn_module, "fast_scan", lambda *a, **k: None)
+            return fn(*args)
+
+    return run
+
+
+def _random_params(cell, key, input_size):
+    """Init params with a random bias, so every gate's bias matters."""
+    params = cell.init(key, input_size)
+    return jax.tree.map(
+        lambda x: x + 0.3 * jax.random.normal(jax.random.fold_in(key, x.size), x.shape), params
+    )
+
+
+def _assert_close(actual, expected, rtol):
+    """Each leaf within ``rtol`` of the expected leaf's largest magnitude."""
+    for a, e in zip(jax.tree.leaves(actual), jax.tree.leaves(expected), strict=True):
+        a, e = np.asarray(a, np.float32), np.asarray(e, np.float32)
+        scale = max(float(np.max(np.abs(e), initial=0.0)), 1e-6)
+        np.testing.assert_allclose(a / scale, e / scale, atol=rtol, rtol=0)
+
+
+def _loss_and_grads(apply, params, xs, carry):
+    def loss(p, x, c):
+        ys, final = apply(p, x, c)
+        ys = ys if not isinstance(ys, tuple) else jnp.concatenate(ys, -1)
+        weights = jnp.cos(jnp.arange(ys.size, dtype=jnp.float32)).reshape(ys.shape)
+        extra = sum(jnp.sum(jnp.sin(leaf)) for leaf in jax.tree.leaves(final))
+        return jnp.sum(ys.astype(jnp.float32) * weights) + extra
+
+    return jax.jit(jax.value_and_grad(loss, argnums=(0, 1, 2)))(params, xs, carry)
+
+
+LENGTHS = jnp.array([6, 0, 3, 1, 5])
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("lengths", [None, LENGTHS])
+def test_rnn_matches_reference(reference, reverse, lengths):
+    cell = lj.lstm(4)
+    params = _random_params(cell, jax.random.key(0), 3)
+    xs = jax.random.normal(jax.random.key(1), (5, 6, 3))
+    carry = jax.tree.map(
+        lambda x: jax.random.normal(jax.random.key(2), x.shape), cell.initial_carry((5,))
+    )
+
+    def apply(p, x, c):
+        return lj.rnn(cell, p, x, lengths=lengths, initial_carry=c, reverse=reverse)
+
+    fast = _loss_and_grads(apply, params, xs, carry)
+    ref = reference(_loss_and_grads, apply, params, xs, carry)
+    _assert_close(fast, ref, 1e-5)
+    ys, _ = apply(params, xs, carry)
+    ys_ref, _ = reference(apply, params, xs, carry)
+    _assert_close(ys, ys_ref, 1e-5)
+
+
+def test_bidirectional_and_stack_match_reference(reference):
+    net = lj.stack([lj.bidirectional(lj.lstm(4)), lj.lstm(3)], residual=False)
+    params = _random_params(net, jax.random.key(0), 3)
+    xs = jax.random.normal(jax.random.key(1), (5, 6, 3))
+
+    def apply(p, x, c):
+        return net.apply(p, x, lengths=LENGTHS)
+
+    fast = _loss_and_grads(apply, params, xs, None)
+    ref = reference(_loss_and_grads, apply, params, xs, None)
+    _assert_close(fast, ref, 1e-5)
+
+
+def test_bidirectional_merge_none_matches_reference(reference):
+    bi = lj.bidirectional(lj.lstm(4), merge="none")
+    params = bi.init(jax.random.key(3), 2)
+    xs = jax.random.normal(jax.random.key(4), (2, 5, 6, 2))  # two leading batch dims
+    lengths = jnp.array([[6, 2, 0, 4, 1], [3, 6, 5, 1, 0]])
+
+    def apply(p, x, c):
+        return bi.apply(p, x, lengths=lengths)
+
+    _assert_close(
+        _loss_and_grads(apply, params, xs, None),
+        reference(_loss_and_grads, apply, params, xs, None),
+        1e-5,
+    )
+
+
+def test_bfloat16_policy_matches_reference(reference):
+    cell = lj.lstm(8, compute_dtype=jnp.bfloat16)
+    params = _random_params(cell, jax.random.key(0), 5)
+    xs = jax.random.normal(jax.random.key(1), (5, 6, 5))
+
+    def apply(p, x, c):
+        return lj.rnn(cell, p, x, lengths=LENGTHS)
+
+    fast = _loss_and_grads(apply, params, xs, None)
+    ref = reference(_loss_and_grads, apply, params, xs, None)
+    _assert_close(fast, ref, 1e-2)
+    ys, final = apply(params, xs, None)
+    assert ys.dtype == jnp.float32 and final.c.dtype == jnp.float32
+
+
+@settings(max_examples=5, deadline=None)
+@given(
+    B=st.integers(1, 4),
+    T=st.integers(1, 6),
+    D=st.integers(1, 4),
+    H=st.integers(1, 5),
+    data=st.data(),
+)
+def test_property_fast_equals_reference(B, T, D, H, data):
+    lengths = jnp.array(data.draw(st.lists(st.integers(0, T), min_size=B, max_size=B)))
+    reverse = data.draw(st.booleans())
+    cell = lj.lstm(H)
+    params = _random_params(cell, jax.random.key(B * 100 + T), D)
+    xs = jax.random.normal(jax.random.key(D), (B, T, D))
+
+    def apply(p, x, c):
+        return lj.rnn(cell, p, x, lengths=lengths, reverse=reverse)
+
+    fast = _loss_and_grads(apply, params, xs, None)
+    original = rnn_module.fast_scan
+    rnn_module.fast_scan = lambda *a, **k: None
+    try:
+        ref = _loss_and_grads(apply, params, xs, None)
+    finally:
+        rnn_module.fast_scan = original
+    _assert_close(fast, ref, 1e-5)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_check_grads_custom_vjp(masked):
+    T, B, D, H = 4, 3, 2, 3
+    keys = jax.random.split(jax.random.key(0), 6)
+    w_ih = 0.5 * jax.random.normal(keys[0], (D, 4 * H))
+    b = 0.5 * jax.random.normal(keys[1], (4 * H,))
+    w_hh = 0.5 * jax.random.normal(keys[2], (H, 4 * H))
+    xs = jax.random.normal(keys[3], (T, B, D))
+    h0 = jax.random.normal(keys[4], (B, H))
+    c0 = jax.random.normal(keys[5], (B, H))
+    mask = (jnp.arange(T)[:, None] < jnp.array([4, 2, 0])[None]) if masked else None
+
+    def f(w_ih, b, w_hh, xs, h0, c0):
+        ys, (h, c) = lstm_sequence(w_ih, b, w_hh, xs, h0, c0, mask)
+        return ys, h, c
+
+    check_grads(f, (w_ih, b, w_hh, xs, h0, c0), order=1, modes=("rev",), atol=1e-2, rtol=1e-2)
+
+
+def _has_custom_vjp(fn, *args) -> bool:
+    jaxpr = jax.make_jaxpr(fn)(*args)
+    return any(e.primitive.name == "custom_vjp_call" for e in jaxpr.jaxpr.eqns)
+
+
+def test_dispatch_takes_fast_path_only_for_plain_lstm():
+    xs = jnp.ones((2, 3, 4))
+    for cell, fast in [
+        (lj.lstm(5), True),
+        (lj.lstm(5, compute_dtype=jnp.bfloat16, chrono=10.0), True),
+        (lj.lstm(5, peephole=True), False),
+        (lj.lstm(5, proj_size=2), False),
+        (lj.lstm(5, layer_norm=True), False),
+        (lj.lstm(5, coupled=True), False),
+        (lj.gru(5), False),
+    ]:
+        params = cell.init(jax.random.key(0), 4)
+        assert plain_lstm(cell, params) == fast
+        assert _has_custom_vjp(lambda p, x, c=cell: lj.rnn(c, p, x), params, xs) == fast
+
+
+def test_empty_sequence_falls_back():
+    cell = lj.lstm(3)
+    params = cell.init(jax.random.key(0), 2)
+    ys, final = lj.rnn(cell, params, jnp.ones((4, 0, 2)))
+    assert ys.shape == (4, 0, 3)
+    np.testing.assert_array_equal(final.h, 0.0)
