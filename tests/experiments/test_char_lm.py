@@ -48,6 +48,7 @@ def test_quick_run_lowers_the_loss_and_reports_compressors(text_file, tmp_path):
     assert json.loads((run_dir / "results.json").read_text())["test_bpc"] > 0
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_to_the_same_result(text_file, tmp_path):
     whole = char_lm.run(_cfg(text_file, tmp_path / "a"))
     stopped = char_lm.run(_cfg(text_file, tmp_path / "b", stop_after=20))

@@ -18,7 +18,7 @@ def _load(name):
 forecast = _load("forecast")
 
 
-@pytest.mark.parametrize("mode", ["recursive", "direct"])
+@pytest.mark.parametrize("mode", ["recursive", pytest.param("direct", marks=pytest.mark.slow)])
 def test_quick_run_lowers_the_loss_and_scores_every_forecast(mode, tmp_path):
     cfg = forecast.Config(
         dataset="airline", mode=mode, quick=True, run_root=str(tmp_path), progress=False
