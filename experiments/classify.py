@@ -96,7 +96,7 @@ def accuracy(model, params, data) -> float:
 
 
 def train_one(cfg: Config, seed: int, train_set, valid_set, run_dir):
-    """Trains one seed; returns (model, best params, FitResult)."""
+    """Trains one seed: ``(model, FitResult)``."""
     model = build_model(cfg)
 
     def loss_fn(params, batch, key):

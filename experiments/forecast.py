@@ -113,7 +113,7 @@ def check_fits(cfg: Config, length: int) -> None:
 
 
 def train_seed(cfg: Config, seed: int, history: np.ndarray, scaler, run_dir):
-    """Fits one seed on ``history`` minus its validation tail; returns (model, best params)."""
+    """Fits one seed on ``history`` minus its validation tail: ``(model, predict, FitResult)``."""
     fit_history, valid_tail = split_tail(history, cfg.horizon)
     encoder = lj.stack([lj.lstm(cfg.hidden_size) for _ in range(cfg.num_layers)])
     if cfg.mode == "direct":
