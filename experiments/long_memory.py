@@ -195,12 +195,14 @@ def train_cell(cfg: Config, cell_name: str) -> dict:
         plot_keys=("loss", task.metric),
     )
     scores = train.evaluate(eval_step, result.best_params, test)
+    sensitivity = input_gradient_norms(loss_fn, result.best_params, test[0])
     train_records = [r for r in result.records if r["split"] == "train"]
     return {
         "cell": cell_name,
         "test_" + task.metric: scores[task.metric],
         "test_loss": scores["loss"],
         "best_step": result.best_step,
+        "grad_first_over_last": float(sensitivity[0] / sensitivity[-1]),
         "first_train_loss": train_records[0]["loss"],
         "last_train_loss": train_records[-1]["loss"],
         "wall_time_s": train_records[-1]["wall_time"],
@@ -209,19 +211,31 @@ def train_cell(cfg: Config, cell_name: str) -> dict:
     }
 
 
+def input_gradient_norms(loss_fn, params, batch) -> jax.Array:
+    """``||dL/dx_t||`` for every step ``t``, averaged over the batch: ``[T]``.
+
+    How much the loss can still "see" the input ``t`` steps back; for the tanh
+    RNN it decays geometrically with the distance to the end (vanishing
+    gradients), for the LSTM it does not.
+    """
+    grads = jax.grad(lambda xs: loss_fn(params, batch._replace(inputs=xs), None)[0])(batch.inputs)
+    return jnp.mean(jnp.linalg.norm(grads, axis=-1), axis=0)
+
+
 def format_table(cfg: Config, rows: list[dict]) -> str:
     task = TASKS[cfg.task]
     key = "test_" + task.metric
     lines = [
         f"{cfg.task}, T={cfg.T}, {cfg.steps} steps, batch {cfg.batch_size}, hidden {cfg.hidden}, "
         f"seed {cfg.seed}",
-        f"| model | test {task.metric} | trivial baseline | best val step | train wall time |",
-        "|---|---|---|---|---|",
+        f"| model | test {task.metric} | trivial baseline | best val step "
+        "| \u2016dL/dx_1\u2016 / \u2016dL/dx_T\u2016 | train wall time |",
+        "|---|---|---|---|---|---|",
     ]
     for row in rows:
         lines.append(
             f"| {row['cell']} | {row[key]:.4g} | {task.baseline:.4g} | {row['best_step']} "
-            f"| {row['wall_time_s']:.0f} s |"
+            f"| {row['grad_first_over_last']:.2g} | {row['wall_time_s']:.0f} s |"
         )
     return "\n".join(lines)
 

@@ -141,7 +141,11 @@ def fit(
         if ckpts.latest() is None:
             log(f"no complete checkpoint in {ckpt_dir}; starting from step 0")
         else:
-            restored = ckpts.restore(state, state.params)
+            try:
+                restored = ckpts.restore(state, state.params)
+            except Exception:
+                ckpts.close()
+                raise
             state, best_params = restored.state, restored.best
             best_step, best_score = restored.meta["best_step"], restored.meta["best_score"]
             wall_offset = restored.meta["wall_time"]
