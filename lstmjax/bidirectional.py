@@ -69,7 +69,7 @@ def bidirectional(cell: Cell, merge: str = "concat") -> Bidirectional:
       - ``init(key, input_size) -> params``, the cell's params with a leading
         direction axis of size 2 (0 forward, 1 backward);
       - ``apply(params, xs, *, lengths=None, initial_carry=None,
-        time_major=False, unroll=1) -> (ys, final_carry)``, where
+        time_major=False, unroll=None) -> (ys, final_carry)``, where
         ``final_carry`` has a leading direction axis: ``[2, ..., F]`` leaves,
         the backward one being its carry after step 0.
     """
@@ -99,7 +99,7 @@ def bidirectional(cell: Cell, merge: str = "concat") -> Bidirectional:
         lengths: jax.Array | None = None,
         initial_carry=None,
         time_major: bool = False,
-        unroll: int = 1,
+        unroll: int | None = None,
     ):
         check_stacked(params)
         layout = SequenceLayout(cell, direction(params, 0), xs, lengths, time_major=time_major)

@@ -18,12 +18,13 @@ import jax.numpy as jnp
 
 from lstmjax.cells.base import Cell
 from lstmjax.kernels.dispatch import fast_scan
+from lstmjax.kernels.tuning import default_unroll
 from lstmjax.masking import length_mask, reverse_in_length
 from lstmjax.precision import state_dtype
 from lstmjax.validation import check_carry, check_inputs, check_lengths
 
 
-def scan_time_major(cell: Cell, params, xs, carry, mask, unroll: int = 1):
+def scan_time_major(cell: Cell, params, xs, carry, mask, unroll: int | None = None):
     """The loop itself, on flat time-major arrays.
 
     The input projection of all steps is one matmul; the loop is a fast path
@@ -36,11 +37,14 @@ def scan_time_major(cell: Cell, params, xs, carry, mask, unroll: int = 1):
       xs: ``[T, B, D]`` inputs.
       carry: the initial carry, leaves ``[B, ...]``.
       mask: ``[T, B]`` booleans (False on padding), or None for full sequences.
-      unroll: steps per loop iteration (``lax.scan``'s ``unroll``).
+      unroll: steps per loop iteration (``lax.scan``'s ``unroll``); None for
+        the backend's measured default (``lstmjax.kernels.tuning``).
 
     Returns:
       ``(ys [T, B, O], final_carry)``.
     """
+    if unroll is None:
+        unroll = default_unroll(xs.shape[0])
     fast = fast_scan(cell, params, xs, carry, mask, unroll)
     if fast is not None:
         return fast
@@ -123,7 +127,7 @@ def rnn(
     initial_carry=None,
     time_major: bool = False,
     reverse: bool = False,
-    unroll: int = 1,
+    unroll: int | None = None,
 ):
     """Runs ``cell`` over the time axis of ``xs``.
 
@@ -139,7 +143,9 @@ def rnn(
       reverse: run from the last valid step to the first. With ``lengths``
         each sequence is reversed inside its own length; outputs stay aligned
         with the inputs (``ys[t]`` belongs to ``xs[t]``).
-      unroll: steps per loop iteration, passed to ``jax.lax.scan``.
+      unroll: steps per loop iteration, passed to ``jax.lax.scan``; None (the
+        default) picks the backend's measured best (``lstmjax.kernels.tuning``).
+        It changes speed, never results.
 
     Returns:
       ``(ys, final_carry)``: ``ys [..., T, O]`` (zero past each length) and the

@@ -73,7 +73,7 @@ def stack(
 
       - ``init(key, input_size) -> params``, a tuple of per-layer params;
       - ``apply(params, xs, *, lengths=None, initial_carry=None,
-        time_major=False, unroll=1, train=False, dropout_key=None)
+        time_major=False, unroll=None, train=False, dropout_key=None)
         -> (ys, final_carries)``: ``ys [..., T, O_last]`` and a tuple of each
         layer's final carry. ``initial_carry`` is None or a sequence with
         one entry (or None) per layer.
@@ -110,7 +110,7 @@ def stack(
         lengths: jax.Array | None = None,
         initial_carry=None,
         time_major: bool = False,
-        unroll: int = 1,
+        unroll: int | None = None,
         train: bool = False,
         dropout_key: jax.Array | None = None,
     ):

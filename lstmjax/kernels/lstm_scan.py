@@ -1,10 +1,11 @@
 r"""A plain LSTM layer over time with a hand-written backward pass (``jax.custom_vjp``).
 
 For ``xs [T, B, D]`` the input projection of all steps is ONE matmul,
-``xp = xs W_ih + b`` (``[T*B, D] x [D, 4H]``, gate blocks ``i, f, g, o``);
-then the recurrence runs in ``lax.scan``::
+``xw = xs W_ih`` (``[T*B, D] x [D, 4H]``, gate blocks ``i, f, g, o``); then
+the recurrence runs in ``lax.scan`` (the bias is added there, inside the step's
+fused elementwise work, sparing a pass over ``[T, B, 4H]``)::
 
-    z_t  = xp_t + h_{t-1} W_hh                              [B, 4H]
+    z_t  = xw_t + b + h_{t-1} W_hh                          [B, 4H]
     i, f, o = sigmoid(z_i), sigmoid(z_f), sigmoid(z_o);  g = tanh(z_g)
     c_t  = f * c_{t-1} + i * g;     h_t = o * tanh(c_t)
 
@@ -12,8 +13,8 @@ with ``sigmoid(z) = (1 + tanh(z / 2)) / 2`` so the four gates are ONE ``tanh``
 over ``[B, 4H]``. Where ``mask[t, b]`` is False the carry is held and the
 output is zero.
 
-The forward scan saves the gate activations ``a_t = (i, f, g, o)`` and the
-carries; the backward is one reverse scan carrying only ``(dh, dc)``::
+The forward scan saves the gate activations ``a_t = (i, f, g, o)``,
+``tanh(c_t)`` and ``c_{t-1}``; the backward is one reverse scan carrying only ``(dh, dc)``::
 
     dh   = dy_t + dh_next                 (both zero where mask is False)
     dc   = dc_next + dh * o * (1 - tanh(c_t)^2)
@@ -23,8 +24,8 @@ carries; the backward is one reverse scan carrying only ``(dh, dc)``::
 and after the loop every other gradient is ONE matmul (or sum) over all
 ``T*B`` rows of ``dZ [T*B, 4H]``: ``dW_hh = H_prev^T dZ``, ``dW_ih = X^T dZ``,
 ``db = sum(dZ)``, ``dX = dZ W_ih^T`` (cuDNN's BackwardData/BackwardWeights
-split). Saving the activations costs ``T*B*5H`` floats and spares the backward
-a recurrent matmul per step (recomputing them would need one).
+split). Saving costs ``T*B*7H`` floats and spares the backward a recurrent
+matmul and the transcendentals per step (recomputing would need both).
 
 Only reverse-mode differentiation is defined (``jax.grad``, ``jax.vjp``);
 forward mode (``jax.jvp``, ``jax.jacfwd``) raises, as for any ``custom_vjp``.
@@ -63,19 +64,24 @@ def _activations(z: jax.Array) -> jax.Array:
     return jnp.tanh(z * scale) * scale + shift
 
 
-def _forward(w_hh, xp, h0, c0, mask, compute_dtype, unroll, save):
-    """The forward scan; with ``save`` it also returns what the backward needs."""
+def _forward(w_hh, b, xw, h0, c0, mask, compute_dtype, unroll, save):
+    """The forward scan over ``xw = xs W_ih`` (the bias is added in the loop).
+
+    With ``save`` it also returns what the backward needs: per step the output,
+    the activations, ``tanh(c_t)`` and ``c_{t-1}`` (and ``h_t`` when masked).
+    """
     H = h0.shape[-1]
-    dtype = xp.dtype
+    dtype = h0.dtype
     w_hh = _cast(w_hh, compute_dtype)
 
     def body(carry, inputs):
         h, c = carry
-        xp_t, m = inputs
-        a = _activations(xp_t + _dot(h, w_hh, compute_dtype, dtype))
+        xw_t, m = inputs
+        a = _activations(xw_t + b + _dot(h, w_hh, compute_dtype, dtype))
         i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
         c_new = f * c + i * g
-        h_new = o * jnp.tanh(c_new)
+        tc = jnp.tanh(c_new)
+        h_new = o * tc
         if m is not None:
             m = m[:, None]
             h_new = jnp.where(m, h_new, h)
@@ -85,10 +91,10 @@ def _forward(w_hh, xp, h0, c0, mask, compute_dtype, unroll, save):
             y = h_new
         if not save:
             return (h_new, c_new), y
-        saved = (y, a, c_new) if m is None else (y, a, c_new, h_new)
+        saved = (y, a, tc, c) if m is None else (y, a, tc, c, h_new)
         return (h_new, c_new), saved
 
-    (h_t, c_t), out = jax.lax.scan(body, (h0, c0), (xp, mask), unroll=unroll)
+    (h_t, c_t), out = jax.lax.scan(body, (h0, c0), (xw, mask), unroll=unroll)
     return out, (h_t, c_t)
 
 
@@ -111,38 +117,32 @@ def lstm_sequence(w_ih, b, w_hh, xs, h0, c0, mask, compute_dtype=None, unroll=1)
       ``(ys [T, B, H], (h_T, c_T))``: outputs (zero where masked) and the
       final carry.
     """
-    xp = _input_projection(w_ih, b, xs, compute_dtype, h0.dtype)
-    return _forward(w_hh, xp, h0, c0, mask, compute_dtype, unroll, save=False)
-
-
-def _input_projection(w_ih, b, xs, compute_dtype, dtype):
-    """``xs W_ih + b`` for all steps: ONE ``[T*B, D] x [D, 4H]`` matmul."""
-    return (_dot(xs, w_ih, compute_dtype, dtype) + b).astype(dtype)
+    xw = _dot(xs, w_ih, compute_dtype, h0.dtype)
+    return _forward(w_hh, b, xw, h0, c0, mask, compute_dtype, unroll, save=False)
 
 
 def _fwd(w_ih, b, w_hh, xs, h0, c0, mask, compute_dtype, unroll):
-    xp = _input_projection(w_ih, b, xs, compute_dtype, h0.dtype)
-    saved, final = _forward(w_hh, xp, h0, c0, mask, compute_dtype, unroll, save=True)
+    xw = _dot(xs, w_ih, compute_dtype, h0.dtype)
+    saved, final = _forward(w_hh, b, xw, h0, c0, mask, compute_dtype, unroll, save=True)
     if mask is None:
-        ys, acts, cs = saved
+        ys, acts, tcs, c_prev = saved
         hs = ys
     else:
-        ys, acts, cs, hs = saved
-    return (ys, final), (w_ih, b, w_hh, xs, acts, cs, hs, h0, c0, mask)
+        ys, acts, tcs, c_prev, hs = saved
+    return (ys, final), (w_ih, b, w_hh, xs, acts, tcs, c_prev, hs, h0, mask)
 
 
 def _bwd(compute_dtype, unroll, residuals, cotangents):
-    w_ih, b, w_hh, xs, acts, cs, hs, h0, c0, mask = residuals
+    w_ih, b, w_hh, xs, acts, tcs, c_prev, hs, h0, mask = residuals
     dys, (dh_T, dc_T) = cotangents
     T, B, D = xs.shape
     H = h0.shape[-1]
     dtype = acts.dtype
-    c_prev = jnp.concatenate([c0[None], cs[:-1]])
     w_t = _cast(w_hh.T, compute_dtype)
 
     def body(carry, inputs):
         dh_next, dc_next = carry
-        dy, a, c, cp, m = inputs
+        dy, a, tc, cp, m = inputs
         dh = dy + dh_next
         dc_in = dc_next
         if m is not None:
@@ -150,7 +150,6 @@ def _bwd(compute_dtype, unroll, residuals, cotangents):
             dh = jnp.where(m, dh, jnp.zeros_like(dh))
             dc_in = jnp.where(m, dc_next, jnp.zeros_like(dc_next))
         i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
-        tc = jnp.tanh(c)
         dc = dc_in + dh * o * (1.0 - tc * tc)
         dz = jnp.concatenate(
             [
@@ -169,7 +168,7 @@ def _bwd(compute_dtype, unroll, residuals, cotangents):
         return (dh_prev, dc_prev), dz
 
     (dh0, dc0), dzs = jax.lax.scan(
-        body, (dh_T, dc_T), (dys, acts, cs, c_prev, mask), reverse=True, unroll=unroll
+        body, (dh_T, dc_T), (dys, acts, tcs, c_prev, mask), reverse=True, unroll=unroll
     )
     # After the loop: every weight and input gradient is one matmul over T*B rows.
     dz = dzs.reshape(T * B, 4 * H)
