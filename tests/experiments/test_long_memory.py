@@ -23,31 +23,43 @@ def quick(tmp_path, *args):
     )
 
 
-@pytest.mark.parametrize(
-    "task, cells", [("adding", "lstm,rnn"), ("recall", "lstm"), ("order", "gru")]
-)
-def test_quick_run_lowers_the_loss_and_writes_the_table(tmp_path, capsys, task, cells):
-    cfg = quick(tmp_path, "--task", task, "--cells", cells)
-    rows = long_memory.main(cfg)
+def check_run(cfg, rows, cells):
     assert [row["cell"] for row in rows] == cells.split(",")
     for row in rows:
         assert row["last_train_loss"] < row["first_train_loss"], row
-    out_dir = tmp_path / "long_memory" / cfg.name
+        assert row["grad_first_over_last"] > 0
+    out_dir = pathlib.Path(cfg.run_root) / "long_memory" / cfg.name
     results = json.loads((out_dir / "results.json").read_text())
     assert [r["cell"] for r in results["results"]] == cells.split(",")
     assert (out_dir / "compare.png").exists()
     assert (out_dir / cells.split(",")[0] / "metrics.png").exists()
-    table = capsys.readouterr().out
-    assert "trivial baseline" in table and f"{long_memory.TASKS[task].baseline:.4g}" in table
+    table = long_memory.format_table(cfg, rows)
+    assert "trivial baseline" in table and f"{long_memory.TASKS[cfg.task].baseline:.4g}" in table
 
 
-def test_resuming_a_finished_run_reproduces_its_scores(tmp_path, capsys):
-    cfg = quick(tmp_path, "--cells", "lstm", "--steps", "30")
-    first = long_memory.main(cfg)
+@pytest.fixture(scope="module")
+def adding_run(tmp_path_factory):
+    cfg = quick(tmp_path_factory.mktemp("runs"), "--cells", "lstm,rnn")
+    return cfg, long_memory.main(cfg)
+
+
+def test_quick_adding_run_lowers_the_loss_and_writes_the_table(adding_run):
+    check_run(*adding_run, "lstm,rnn")
+
+
+@pytest.mark.parametrize("task, cells", [("recall", "lstm"), ("order", "gru")])
+def test_quick_run_lowers_the_loss_and_writes_the_table(tmp_path, task, cells):
+    cfg = quick(tmp_path, "--task", task, "--cells", cells)
+    check_run(cfg, long_memory.main(cfg), cells)
+
+
+def test_resuming_a_finished_run_reproduces_its_scores(adding_run, capsys):
+    cfg, first = adding_run
     again = long_memory.main(dataclasses.replace(cfg, resume=True))
-    assert again[0]["test_mse"] == first[0]["test_mse"]
-    assert again[0]["best_step"] == first[0]["best_step"]
-    assert "resuming from step 30" in capsys.readouterr().out
+    for a, b in zip(again, first):
+        assert a["test_mse"] == b["test_mse"] and a["best_step"] == b["best_step"]
+    out = capsys.readouterr().out
+    assert out.count(f"resuming from step {cfg.steps}") == 2
 
 
 def test_cli_parses_every_field_and_quick_keeps_explicit_values():
