@@ -222,6 +222,10 @@ def input_gradient_norms(loss_fn, params, batch) -> jax.Array:
     return jnp.mean(jnp.linalg.norm(grads, axis=-1), axis=0)
 
 
+def _ratio(x: float) -> str:
+    return f"{x:.2g}" if x > 0 else "0 (underflow)"
+
+
 def format_table(cfg: Config, rows: list[dict]) -> str:
     task = TASKS[cfg.task]
     key = "test_" + task.metric
@@ -235,7 +239,7 @@ def format_table(cfg: Config, rows: list[dict]) -> str:
     for row in rows:
         lines.append(
             f"| {row['cell']} | {row[key]:.4g} | {task.baseline:.4g} | {row['best_step']} "
-            f"| {row['grad_first_over_last']:.2g} | {row['wall_time_s']:.0f} s |"
+            f"| {_ratio(row['grad_first_over_last'])} | {row['wall_time_s']:.0f} s |"
         )
     return "\n".join(lines)
 
