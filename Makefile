@@ -29,7 +29,8 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) benchmarks/bench_rnn.py --quick
+	$(PY) experiments/long_memory.py --task adding --T 100 --steps 800 --cells lstm,rnn \
+		--seed 0 --run-name demo --resume
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check lstmjax tests benchmarks experiments
