@@ -113,12 +113,18 @@ def make_eval(model, rows: int, seq_len: int):
         return nll, carry
 
     def bpc(params, ids) -> float:
+        """Every character of each row after its first is a target, the last
+        partial window included."""
         stream = stream_rows(ids, rows)
         carry, total, count = model.initial_carry(rows), 0.0, 0
         length = min(seq_len, stream.shape[1] - 1)
         for inputs, targets in tbptt_windows(stream, length):
             nll, carry = window_nll(params, carry, inputs, targets)
             total, count = total + float(nll), count + targets.size
+        done = num_windows(stream, length) * length
+        if done < stream.shape[1] - 1:
+            nll, _ = window_nll(params, carry, stream[:, done:-1], stream[:, done + 1 :])
+            total, count = total + float(nll), count + stream[:, done + 1 :].size
         return total / count / math.log(2)
 
     return bpc

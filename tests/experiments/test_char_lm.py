@@ -4,10 +4,15 @@ import pathlib
 import random
 import sys
 
+import jax
+import numpy as np
+import optax
 import pytest
 
+import lstmjax as lj
 from lstmjax.data import text
 from lstmjax.data.packages import MissingDataPackage
+from lstmjax.models.language_model import language_model
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -87,3 +92,14 @@ def test_prompt_outside_the_vocabulary_fails_before_training(text_file, tmp_path
     with pytest.raises(ValueError, match="prompt"):
         char_lm.run(_cfg(text_file, tmp_path, prompt="Zion"))
     assert not (tmp_path / "char_lm").exists()
+
+
+def test_eval_scores_every_character_after_each_rows_first():
+    model = language_model(5, lj.stack([lj.lstm(4)]), embed_size=3)
+    params = model.init(jax.random.key(0))
+    ids = np.random.default_rng(0).integers(0, 5, 50).astype(np.int32)
+    got = char_lm.make_eval(model, 2, 7)(params, ids)  # 24 targets per row: 3 windows + 3
+    rows = ids.reshape(2, 25)
+    logits, _ = model.apply(params, rows[:, :-1], model.initial_carry(2))
+    nats = optax.softmax_cross_entropy_with_integer_labels(logits, rows[:, 1:]).mean()
+    assert got == pytest.approx(float(nats) / np.log(2), rel=1e-5)
