@@ -76,7 +76,8 @@ def _forward(w_hh, b, xw, h0, c0, mask, compute_dtype, unroll, save):
 
     def body(carry, inputs):
         h, c = carry
-        xw_t, m = inputs
+        t, m = inputs
+        xw_t = jax.lax.dynamic_index_in_dim(xw, t, keepdims=False)
         a = _activations(xw_t + b + _dot(h, w_hh, compute_dtype, dtype))
         i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
         c_new = f * c + i * g
@@ -94,7 +95,11 @@ def _forward(w_hh, b, xw, h0, c0, mask, compute_dtype, unroll, save):
         saved = (y, a, tc, c) if m is None else (y, a, tc, c, h_new)
         return (h_new, c_new), saved
 
-    (h_t, c_t), out = jax.lax.scan(body, (h0, c0), (xw, mask), unroll=unroll)
+    # xw is read by index, not scanned over: under ``jax.vmap`` (both directions
+    # of a bidirectional layer) a scanned-over input would be transposed to put
+    # time first, a copy of all of [T, B, 4H].
+    steps = jnp.arange(xw.shape[0])
+    (h_t, c_t), out = jax.lax.scan(body, (h0, c0), (steps, mask), unroll=unroll)
     return out, (h_t, c_t)
 
 
