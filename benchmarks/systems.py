@@ -20,6 +20,7 @@ their builders run, so the benchmark works where they are not installed.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import NamedTuple
@@ -146,6 +147,8 @@ def build_torch(config: Config, dtype, xs_np: np.ndarray) -> System:
     import torch
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
+    if hasattr(os, "sched_getaffinity"):  # as many threads as cores we may run on
+        torch.set_num_threads(min(torch.get_num_threads(), len(os.sched_getaffinity(0))))
     torch_dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16}.get(
         jnp.dtype(dtype).name, torch.float16
     )
