@@ -1,10 +1,11 @@
 """Long-term memory: the LSTM against the plain tanh RNN and the GRU, same budget.
 
-    python experiments/long_memory.py --task adding --T 200 --steps 2000 --cells lstm,rnn
+    python experiments/long_memory.py --task adding --T 200 --steps 1500 --cells lstm,rnn
 
-reaches (see README, "Long-term memory: LSTM vs the plain RNN", for the
-measured table and wall times): LSTM test MSE far below 0.01, the tanh RNN
-stuck at the 0.167 of always answering 1.
+reaches LSTM test MSE 0.00025-0.00072 (seeds 0, 1, 2; target < 0.01) while
+the tanh RNN stays at 0.163-0.173, the 0.167 of always answering 1 (README,
+"Long-term memory: LSTM vs the plain RNN", has the table for T = 100, 200,
+400 and the wall times).
 
 Tasks (``lstmjax.data.synthetic``), each a fresh stream of batches keyed by
 the step, so a checkpoint's data position is its step count:
