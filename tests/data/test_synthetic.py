@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from lstmjax.data import synthetic
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=6, deadline=None)
 @given(st.integers(2, 60), st.integers(1, 5), st.integers(0, 1000))
 def test_adding_structure(T, B, seed):
     xs, y = synthetic.adding(jax.random.key(seed), B, T)
