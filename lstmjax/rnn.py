@@ -43,11 +43,11 @@ def scan_time_major(cell: Cell, params, xs, carry, mask, unroll: int | None = No
     Returns:
       ``(ys [T, B, O], final_carry)``.
     """
-    if unroll is None:
-        unroll = default_unroll(xs.shape[0])
     fast = fast_scan(cell, params, xs, carry, mask, unroll)
     if fast is not None:
         return fast
+    if unroll is None:
+        unroll = default_unroll(xs.shape[0])
     return scan_reference(cell, params, cell.input_projection(params, xs), carry, mask, unroll)
 
 

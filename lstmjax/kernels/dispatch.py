@@ -28,7 +28,7 @@ def plain_lstm(cell: Cell, params) -> bool:
     )
 
 
-def fast_scan(cell: Cell, params, xs, carry, mask, unroll: int):
+def fast_scan(cell: Cell, params, xs, carry, mask, unroll: int | None):
     """The fast layer over ``xs [T, B, D]``, or None if none covers ``cell``.
 
     Returns:

@@ -41,6 +41,8 @@ import functools
 import jax
 import jax.numpy as jnp
 
+from lstmjax.kernels.tuning import default_unroll
+
 
 def _cast(x, compute_dtype):
     return x if compute_dtype is None else x.astype(compute_dtype)
@@ -104,7 +106,7 @@ def _forward(w_hh, b, xw, h0, c0, mask, compute_dtype, unroll, save):
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(7, 8))
-def lstm_sequence(w_ih, b, w_hh, xs, h0, c0, mask, compute_dtype=None, unroll=1):
+def lstm_sequence(w_ih, b, w_hh, xs, h0, c0, mask, compute_dtype=None, unroll=None):
     """Runs a plain LSTM layer (module docstring) over ``xs``.
 
     Args:
@@ -116,18 +118,21 @@ def lstm_sequence(w_ih, b, w_hh, xs, h0, c0, mask, compute_dtype=None, unroll=1)
         the gate math and of the state.
       mask: ``[T, B]`` booleans, False on padding, or None.
       compute_dtype: dtype of the matmul operands, or None for the operands' own.
-      unroll: steps per loop iteration of the scans.
+      unroll: steps per loop iteration of both scans; None for the backend's
+        measured defaults, forward and backward (``lstmjax.kernels.tuning``).
 
     Returns:
       ``(ys [T, B, H], (h_T, c_T))``: outputs (zero where masked) and the
       final carry.
     """
     xw = _dot(xs, w_ih, compute_dtype, h0.dtype)
+    unroll = unroll or default_unroll(xs.shape[0])
     return _forward(w_hh, b, xw, h0, c0, mask, compute_dtype, unroll, save=False)
 
 
 def _fwd(w_ih, b, w_hh, xs, h0, c0, mask, compute_dtype, unroll):
     xw = _dot(xs, w_ih, compute_dtype, h0.dtype)
+    unroll = unroll or default_unroll(xs.shape[0])
     saved, final = _forward(w_hh, b, xw, h0, c0, mask, compute_dtype, unroll, save=True)
     if mask is None:
         ys, acts, tcs, c_prev = saved
@@ -143,6 +148,7 @@ def _bwd(compute_dtype, unroll, residuals, cotangents):
     T, B, D = xs.shape
     H = h0.shape[-1]
     dtype = acts.dtype
+    unroll = unroll or default_unroll(T, backward=True)
     w_t = _cast(w_hh.T, compute_dtype)
 
     def body(carry, inputs):
