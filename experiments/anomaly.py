@@ -16,7 +16,6 @@ computed on the steps after the normal prefix.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import pathlib
@@ -35,6 +34,7 @@ from lstmjax.models import window_scaling
 from lstmjax.models.detection_metrics import precision_recall_f1, roc_auc
 from lstmjax.models.forecaster import recursive_forecaster
 from lstmjax.models.rolling_zscore import rolling_zscore
+from lstmjax.train import cli
 
 
 @dataclasses.dataclass(frozen=True)
@@ -230,19 +230,11 @@ def run(cfg: Config) -> dict:
 
 
 def parse_config(argv=None) -> Config:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    for field in dataclasses.fields(Config):
-        if field.type == "bool":
-            parser.add_argument(f"--{field.name}", action=argparse.BooleanOptionalAction)
-        elif field.name == "seeds":
-            parser.add_argument("--seeds", type=int, nargs="+")
-        else:
-            kind = {"int": int, "float": float, "str": str}[field.type]
-            parser.add_argument(f"--{field.name}", type=kind)
-    given = {k: v for k, v in vars(parser.parse_args(argv)).items() if v is not None}
-    if "seeds" in given:
-        given["seeds"] = tuple(given["seeds"])
-    return Config(**given)
+    return cli.parse_config(
+        Config,
+        argv,
+        description=__doc__.split("\n")[0],
+    )
 
 
 def main(argv=None) -> None:

@@ -15,7 +15,6 @@ prompt at a temperature.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import math
@@ -38,6 +37,7 @@ from lstmjax.models.stateful_step import (
     create_stateful_state,
     make_stateful_train_step,
 )
+from lstmjax.train import cli
 
 
 @dataclasses.dataclass(frozen=True)
@@ -225,14 +225,11 @@ def run(cfg: Config) -> dict:
 
 
 def parse_config(argv=None) -> Config:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    for field in dataclasses.fields(Config):
-        if field.type == "bool":
-            parser.add_argument(f"--{field.name}", action=argparse.BooleanOptionalAction)
-        else:
-            kind = {"int": int, "float": float, "str": str}[field.type]
-            parser.add_argument(f"--{field.name}", type=kind)
-    return Config(**{k: v for k, v in vars(parser.parse_args(argv)).items() if v is not None})
+    return cli.parse_config(
+        Config,
+        argv,
+        description=__doc__.split("\n")[0],
+    )
 
 
 def main(argv=None) -> None:

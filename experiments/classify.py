@@ -14,7 +14,6 @@ split (published 1-NN DTW: ~0.95-0.96).
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import pathlib
@@ -32,6 +31,7 @@ from lstmjax.data.sequences import channel_stats, split_validation, standardise,
 from lstmjax.models.classifier import cross_entropy, sequence_classifier
 from lstmjax.models.dtw import dtw_distances, nearest_neighbour_predict
 from lstmjax.models.pooling import POOLS
+from lstmjax.train import cli
 
 
 @dataclasses.dataclass(frozen=True)
@@ -188,19 +188,11 @@ def run(cfg: Config) -> dict:
 
 
 def parse_config(argv=None) -> Config:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    for field in dataclasses.fields(Config):
-        if field.type == "bool":
-            parser.add_argument(f"--{field.name}", action=argparse.BooleanOptionalAction)
-        elif field.name == "seeds":
-            parser.add_argument("--seeds", type=int, nargs="+")
-        else:
-            kind = {"int": int, "float": float, "str": str}[field.type]
-            parser.add_argument(f"--{field.name}", type=kind)
-    given = {k: v for k, v in vars(parser.parse_args(argv)).items() if v is not None}
-    if "seeds" in given:
-        given["seeds"] = tuple(given["seeds"])
-    return Config(**given)
+    return cli.parse_config(
+        Config,
+        argv,
+        description=__doc__.split("\n")[0],
+    )
 
 
 def main(argv=None) -> None:

@@ -19,7 +19,6 @@ sunspots.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import pathlib
@@ -37,6 +36,7 @@ from lstmjax.models import window_scaling
 from lstmjax.models.forecast_metrics import mae, mase, rmse
 from lstmjax.models.forecaster import forecaster, recursive_forecaster
 from lstmjax.models.seasonal_naive import seasonal_naive
+from lstmjax.train import cli
 
 # (horizon, context, mode) per series when the config leaves them unset, and the scaling:
 # airline grows multiplicatively (logs, relative to each window's last value);
@@ -255,19 +255,11 @@ def run(cfg: Config) -> dict:
 
 
 def parse_config(argv=None) -> Config:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    for field in dataclasses.fields(Config):
-        if field.type == "bool":
-            parser.add_argument(f"--{field.name}", action=argparse.BooleanOptionalAction)
-        elif field.name == "seeds":
-            parser.add_argument("--seeds", type=int, nargs="+")
-        else:
-            kind = {"int": int, "float": float, "str": str}[field.type]
-            parser.add_argument(f"--{field.name}", type=kind)
-    given = {k: v for k, v in vars(parser.parse_args(argv)).items() if v is not None}
-    if "seeds" in given:
-        given["seeds"] = tuple(given["seeds"])
-    return Config(**given)
+    return cli.parse_config(
+        Config,
+        argv,
+        description=__doc__.split("\n")[0],
+    )
 
 
 def main(argv=None) -> None:

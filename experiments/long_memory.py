@@ -28,7 +28,6 @@ checkpoints); ``--resume`` continues them; the table goes to stdout and
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import pathlib
@@ -44,6 +43,7 @@ import lstmjax as lj
 from lstmjax import train
 from lstmjax.data import synthetic
 from lstmjax.models.readout import last_step_readout, linear_readout
+from lstmjax.train import cli
 
 EXPERIMENT = "long_memory"
 RECALL_SYMBOLS, RECALL_LENGTH = 8, 10
@@ -279,20 +279,12 @@ def main(cfg: Config) -> list[dict]:
 
 
 def parse_args(argv=None) -> Config:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    for field in dataclasses.fields(Config):
-        flag = "--" + field.name.replace("_", "-")
-        if field.type == "bool":
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None)
-        elif field.name == "cells":
-            parser.add_argument(flag, type=lambda s: tuple(s.split(",")), default=None)
-        else:
-            kind = {"int": int, "float": float, "str": str}[field.type]
-            parser.add_argument(flag, type=kind, default=None)
-    given = {k: v for k, v in vars(parser.parse_args(argv)).items() if v is not None}
-    if given.get("quick"):
-        given = {**QUICK, **given}
-    return Config(**given)
+    return cli.parse_config(
+        Config,
+        argv,
+        description=__doc__.split("\n\n")[0],
+        presets={"quick": QUICK},
+    )
 
 
 if __name__ == "__main__":
