@@ -44,7 +44,7 @@ def apply_layer(
     lengths=None,
     initial_carry=None,
     time_major: bool = False,
-    unroll: int = 1,
+    unroll: int | None = None,
     dropout_key: jax.Array | None = None,
 ):
     """Runs a cell, ``Bidirectional`` or ``Stack`` on ``xs [B, T, D]`` -> ``(ys, final)``.
@@ -76,12 +76,12 @@ class LinenRNN(nn.Module):
       layer: ``lstmjax.lstm(...)`` / ``gru`` / ``simple_rnn``, a
         ``Bidirectional`` or a ``Stack``.
       time_major: inputs ``[T, B, D]`` instead of ``[B, T, D]``.
-      unroll: ``lax.scan`` steps per iteration.
+      unroll: ``lax.scan`` steps per iteration; None for the backend default.
     """
 
     layer: Any
     time_major: bool = False
-    unroll: int = 1
+    unroll: int | None = None
 
     @nn.compact
     def __call__(self, xs, *, lengths=None, initial_carry=None, deterministic: bool = True):
@@ -128,7 +128,7 @@ class NNXRNN(nnx.Module):
         rngs: nnx.Rngs | None = None,
         params=None,
         time_major: bool = False,
-        unroll: int = 1,
+        unroll: int | None = None,
     ):
         if params is None:
             if rngs is None:
