@@ -1,21 +1,7 @@
-import importlib.util
-import pathlib
-import sys
-
 import pytest
+from experiment_module import load_experiment
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "experiments" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-anomaly = _load("anomaly")
+anomaly = load_experiment("anomaly")
 
 
 def test_quick_run_lowers_the_loss_and_scores_both_detectors(tmp_path):

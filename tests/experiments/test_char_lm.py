@@ -1,31 +1,18 @@
-import importlib.util
 import json
-import pathlib
 import random
-import sys
 
 import jax
 import numpy as np
 import optax
 import pytest
+from experiment_module import load_experiment
 
 import lstmjax as lj
 from lstmjax.data import text
 from lstmjax.data.packages import MissingDataPackage
 from lstmjax.models.language_model import language_model
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "experiments" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-char_lm = _load("char_lm")
+char_lm = load_experiment("char_lm")
 
 
 @pytest.fixture(scope="module")

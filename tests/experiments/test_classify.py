@@ -1,22 +1,9 @@
-import importlib.util
 import json
-import pathlib
-import sys
 
 import pytest
+from experiment_module import load_experiment
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "experiments" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-classify = _load("classify")
+classify = load_experiment("classify")
 
 
 def test_quick_run_lowers_the_loss_and_reports_both_models(tmp_path):

@@ -1,21 +1,7 @@
-import importlib.util
-import pathlib
-import sys
-
 import pytest
+from experiment_module import load_experiment
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "experiments" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-forecast = _load("forecast")
+forecast = load_experiment("forecast")
 
 
 @pytest.mark.parametrize("mode", ["recursive", pytest.param("direct", marks=pytest.mark.slow)])

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 import pathlib
-import sys
 
 import pytest
+from experiment_module import load_experiment
 
-SCRIPT = pathlib.Path(__file__).parents[2] / "experiments" / "long_memory.py"
-spec = importlib.util.spec_from_file_location("long_memory", SCRIPT)
-long_memory = importlib.util.module_from_spec(spec)
-sys.modules["long_memory"] = long_memory  # dataclasses look the module up
-spec.loader.exec_module(long_memory)
+long_memory = load_experiment("long_memory")
 
 
 def quick(tmp_path, *args):
