@@ -102,7 +102,7 @@ def bidirectional(cell: Cell, merge: str = "concat") -> Bidirectional:
         unroll: int | None = None,
     ):
         check_stacked(params)
-        layout = SequenceLayout(cell, direction(params, 0), xs, lengths, time_major=time_major)
+        layout = SequenceLayout(direction(params, 0), xs, lengths, time_major=time_major)
         one = cell.initial_carry(layout.batch_shape, layout.dtype)
         expected = jax.tree.map(lambda x: jnp.stack([x, x]), one)
         check_carry(initial_carry, expected)

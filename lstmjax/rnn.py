@@ -84,7 +84,7 @@ class SequenceLayout:
     ``[T, B, D]`` with ``B = prod(batch_shape)``.
     """
 
-    def __init__(self, cell: Cell, params, xs, lengths, *, time_major: bool):
+    def __init__(self, params, xs, lengths, *, time_major: bool):
         self.time_major = time_major
         self.num_steps, self.batch_shape = check_inputs(
             xs, params.w_ih.shape[0], time_major=time_major
@@ -152,7 +152,7 @@ def rnn(
       carry after each sequence's last valid step (after step 0 when reversed).
     """
     cell.check_params(params)
-    layout = SequenceLayout(cell, params, xs, lengths, time_major=time_major)
+    layout = SequenceLayout(params, xs, lengths, time_major=time_major)
     expected = cell.initial_carry(layout.batch_shape, layout.dtype)
     check_carry(initial_carry, expected)
     carry = layout.carry_in(expected if initial_carry is None else initial_carry)

@@ -95,15 +95,8 @@ def test_stacked(batch):
     net = lj.stack([lj.bidirectional(lj.lstm(H)), lj.lstm(H + 1)], residual=False)
     params = randomize(net.init(jax.random.key(seed), xs.shape[-1]), seed)
     ys, finals = net.apply(params, xs, lengths=lengths)
-    alone = _alone(lambda x: net.apply(params, x), xs, lengths)
-    for b, result in enumerate(alone):
-        if result is None:
-            np.testing.assert_array_equal(ys[b], 0.0)
-            continue
-        n = lengths[b]
-        chex.assert_trees_all_close(ys[b, :n], result[0][0], atol=1e-5, rtol=1e-5)
-        np.testing.assert_array_equal(ys[b, n:], 0.0)
-        top = jax.tree.map(lambda x, b=b: x[b], finals[1])
-        chex.assert_trees_all_close(
-            top, jax.tree.map(lambda x: x[0], result[1][1]), atol=1e-5, rtol=1e-5
-        )
+    alone = [
+        None if r is None else (r[0], r[1][1])  # outputs and the top layer's final carry
+        for r in _alone(lambda x: net.apply(params, x), xs, lengths)
+    ]
+    _check(ys, finals[1], alone, lengths, net.layers[1].initial_carry())
