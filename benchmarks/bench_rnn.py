@@ -4,6 +4,7 @@
     python benchmarks/bench_rnn.py --dtype float32 bfloat16 --json bench.json
     python benchmarks/bench_rnn.py --gpu-configs --dtype float32 bfloat16 float16
     python benchmarks/bench_rnn.py --quick            # a small size, well under a minute
+    python benchmarks/bench_rnn.py --compiler-options # jit JAX systems with lj.compiler_options()
     taskset -c 1 python benchmarks/bench_rnn.py --clock process   # 1 core, CPU time
 
 For each configuration ``B,T,D,H,layers,bidirectional`` (the lists of
@@ -37,6 +38,8 @@ sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from systems import BUILDERS, Config, inputs  # noqa: E402
 
+import lstmjax as lj  # noqa: E402
+
 CPU_CONFIGS = (
     Config(16, 128, 256, 256, 1, False),
     Config(16, 128, 256, 256, 2, True),
@@ -51,6 +54,7 @@ GPU_CONFIGS = (
 )
 QUICK_CONFIGS = (Config(8, 32, 64, 64, 1, False), Config(8, 32, 64, 64, 2, True))
 MODES = ("forward", "forward_backward")
+JAX_SYSTEMS = ("lstmjax", "flax")
 
 
 def parse_config(text: str) -> Config:
@@ -91,12 +95,13 @@ def run_config(config, dtype_name, system_names, args) -> list[dict]:
     dtype = jnp.dtype(dtype_name)
     xs = inputs(config)
     systems, records = [], []
+    options = lj.compiler_options() if args.compiler_options else None
     for name in system_names:
         try:
+            kwargs = {"compiler_options": options} if name in JAX_SYSTEMS else {}
             if name == "lstmjax":
-                systems.append(BUILDERS[name](config, dtype, xs, unroll=args.unroll))
-            else:
-                systems.append(BUILDERS[name](config, dtype, xs))
+                kwargs["unroll"] = args.unroll
+            systems.append(BUILDERS[name](config, dtype, xs, **kwargs))
         except ImportError as err:
             print(f"  {name}: not installed ({err}); skipped", file=sys.stderr)
         except Exception as err:  # a peer without this dtype on this backend
@@ -141,7 +146,7 @@ def format_table(records) -> str:
     return "\n".join(lines)
 
 
-def environment() -> dict:
+def environment(args) -> dict:
     device = jax.devices()[0]
     env = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -152,6 +157,7 @@ def environment() -> dict:
         "cpu_count": os.cpu_count(),
         "machine": platform.machine(),
         "xla_flags": os.environ.get("XLA_FLAGS", ""),
+        "compiler_options": lj.compiler_options() if args.compiler_options else {},
     }
     try:
         import torch
@@ -181,6 +187,11 @@ def parse_args(argv=None):
         default="wall",
         help="wall time, or the process's CPU time (steadier on a shared machine)",
     )
+    parser.add_argument(
+        "--compiler-options",
+        action="store_true",
+        help="jit lstmjax AND Flax with lstmjax.compiler_options() (XLA options per program)",
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args(argv)
     if args.quick:
@@ -197,7 +208,7 @@ def main(argv=None) -> dict:
         configs = QUICK_CONFIGS
     else:
         configs = GPU_CONFIGS if args.gpu_configs else CPU_CONFIGS
-    env = environment()
+    env = environment(args)
     env["clock"] = args.clock
     print(
         f"# {env['backend']} ({env['device']}), jax {env['jax']}, torch {env.get('torch')}, "

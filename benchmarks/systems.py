@@ -63,17 +63,21 @@ def _mean_square(ys) -> jax.Array:
     return jnp.mean(jnp.square(ys.astype(jnp.float32)))
 
 
-def _compile_jax(name: str, apply: Callable, params, xs) -> System:
-    """AOT-compiles ``apply(params, xs) -> ys`` and its gradient; times the compiles."""
+def _compile_jax(name: str, apply: Callable, params, xs, compiler_options=None) -> System:
+    """AOT-compiles ``apply(params, xs) -> ys`` and its gradient; times the compiles.
+
+    ``compiler_options`` go to both ``jax.jit`` calls (XLA options, per program).
+    """
+    jit = lambda f: jax.jit(f, compiler_options=compiler_options or {})
 
     def loss(p, x):
         return _mean_square(apply(p, x))
 
     start = time.perf_counter()
-    fwd = jax.jit(apply).lower(params, xs).compile()
+    fwd = jit(apply).lower(params, xs).compile()
     fwd_s = time.perf_counter() - start
     start = time.perf_counter()
-    bwd = jax.jit(jax.grad(loss, argnums=(0, 1))).lower(params, xs).compile()
+    bwd = jit(jax.grad(loss, argnums=(0, 1))).lower(params, xs).compile()
     bwd_s = time.perf_counter() - start
     memory = bwd.memory_analysis()
     temp = getattr(memory, "temp_size_in_bytes", None) if memory is not None else None
@@ -86,7 +90,9 @@ def _compile_jax(name: str, apply: Callable, params, xs) -> System:
     )
 
 
-def build_lstmjax(config: Config, dtype, xs_np: np.ndarray, unroll: int | None = None) -> System:
+def build_lstmjax(
+    config: Config, dtype, xs_np: np.ndarray, unroll: int | None = None, compiler_options=None
+) -> System:
     """lstmjax through its public API: ``rnn``, ``bidirectional`` or ``stack``.
 
     Reduced precision is lstmjax's policy: float32 params, ``compute_dtype``
@@ -115,10 +121,10 @@ def build_lstmjax(config: Config, dtype, xs_np: np.ndarray, unroll: int | None =
             return net.apply(p, x, **kwargs)[0]
 
     xs = jnp.asarray(xs_np, dtype)
-    return _compile_jax("lstmjax", apply, params, xs)
+    return _compile_jax("lstmjax", apply, params, xs, compiler_options)
 
 
-def build_flax(config: Config, dtype, xs_np: np.ndarray) -> System:
+def build_flax(config: Config, dtype, xs_np: np.ndarray, compiler_options=None) -> System:
     """Flax linen ``nn.RNN(nn.OptimizedLSTMCell)`` (``nn.Bidirectional`` for bi)."""
     import flax.linen as nn
 
@@ -139,7 +145,7 @@ def build_flax(config: Config, dtype, xs_np: np.ndarray) -> System:
     net = Net()
     xs = jnp.asarray(xs_np, dtype)
     params = net.init(jax.random.key(0), xs)
-    return _compile_jax("flax", net.apply, params, xs)
+    return _compile_jax("flax", net.apply, params, xs, compiler_options)
 
 
 def build_torch(config: Config, dtype, xs_np: np.ndarray) -> System:

@@ -22,6 +22,7 @@ from lstmjax.cells import (
     lstm,
     simple_rnn,
 )
+from lstmjax.kernels.tuning import compiler_options
 from lstmjax.masking import last_valid, length_mask, reverse_in_length
 from lstmjax.rnn import rnn
 from lstmjax.stack import Stack, stack
@@ -39,6 +40,7 @@ __all__ = [
     "SimpleRNNParams",
     "Stack",
     "bidirectional",
+    "compiler_options",
     "gru",
     "init",
     "last_valid",

@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from lstmjax.kernels.tuning import compiler_options
 from lstmjax.train.state import TrainState
 
 
@@ -66,7 +67,7 @@ def make_train_step(
         metrics = {k: jnp.asarray(v, jnp.float32) for k, v in metrics.items()}
         return TrainState(params, opt_state, state.step + 1, key), metrics
 
-    return jax.jit(train_step) if jit else train_step
+    return jax.jit(train_step, compiler_options=compiler_options()) if jit else train_step
 
 
 def make_eval_step(loss_fn: Callable, *, jit: bool = True) -> Callable:
@@ -77,7 +78,7 @@ def make_eval_step(loss_fn: Callable, *, jit: bool = True) -> Callable:
         metrics = {"loss": loss, **metrics}
         return {k: jnp.asarray(v, jnp.float32) for k, v in metrics.items()}
 
-    return jax.jit(eval_step) if jit else eval_step
+    return jax.jit(eval_step, compiler_options=compiler_options()) if jit else eval_step
 
 
 def evaluate(eval_step: Callable, params, batches: Iterable) -> dict[str, float]:
