@@ -39,12 +39,15 @@ def default_unroll(num_steps: int, *, backward: bool = False) -> int:
     return max(1, min(reverse if backward else forward, num_steps))
 
 
-# backend -> XLA compile options that made the recurrent loops faster.
+# backend -> XLA compile options that made the plain-LSTM fast path faster.
 # CPU: route dots to XLA's Eigen GEMMs instead of YNNPACK fusions. On the
-# 2-core AMD EPYC (jax 0.10.2), with the kernel of this module's commit,
-# forward / forward+backward went from 14.5 / 47.9 to 14.6 / 44.1 ms
-# (B16 T128 D=H256) and 77 / 246 to 66-68 / 237 ms (2 layers, bidirectional),
-# unchanged at B1 T512 D=H128; the large GEMMs alone were equal or faster.
+# 2-core AMD EPYC (jax 0.10.2), same process, forward / forward+backward:
+# B16 T128 D=H256 14.5 / 47.9 -> 14.6 / 44.1 ms; 2 layers bidirectional
+# 77 / 246 -> 66-68 / 237 ms; B1 T512 D=H128 unchanged; the large GEMMs alone
+# equal or faster. But the autodiff backward of the reference scan (GRU, tanh
+# RNN, LSTM variants; Flax too) got SLOWER, its per-step weight-gradient
+# GEMMs being small: forward+backward of B16 T128 D=H256 went 65 -> 69 ms
+# (GRU) and 18 -> 26 ms (tanh RNN); Flax's LSTM 81 -> 182 ms.
 COMPILER_OPTIONS = {"cpu": {"xla_cpu_experimental_ynn_fusion_type": ""}}
 
 
@@ -62,8 +65,10 @@ def compiler_options() -> dict[str, str]:
     """XLA options for ``jax.jit(..., compiler_options=...)`` on the default backend.
 
     Per compiled function, not process-wide: pass them to the ``jax.jit`` of a
-    training or inference step that runs recurrent layers. Empty where none
-    was measured to help or this jaxlib does not know them::
+    step whose recurrent layers are plain LSTMs (the fast path); on CPU they
+    slow the reference scan's backward (GRU, tanh RNN, LSTM variants) down,
+    see ``COMPILER_OPTIONS``. Empty where none was measured to help or this
+    jaxlib does not know them::
 
         step = jax.jit(train_step, compiler_options=lj.compiler_options())
     """

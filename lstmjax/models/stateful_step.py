@@ -24,8 +24,6 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from lstmjax.kernels.tuning import compiler_options
-
 
 class StatefulState(NamedTuple):
     """``lstmjax.train.TrainState``'s fields plus the carry between batches."""
@@ -76,4 +74,4 @@ def make_stateful_train_step(
         new_carry = jax.lax.stop_gradient(new_carry)
         return StatefulState(params, opt_state, state.step + 1, key, new_carry), metrics
 
-    return jax.jit(step, compiler_options=compiler_options())
+    return jax.jit(step)

@@ -23,7 +23,6 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from lstmjax.kernels.tuning import compiler_options
 from lstmjax.train.state import TrainState
 
 
@@ -42,7 +41,11 @@ def with_clipping(
 
 
 def make_train_step(
-    loss_fn: Callable, optimizer: optax.GradientTransformation, *, jit: bool = True
+    loss_fn: Callable,
+    optimizer: optax.GradientTransformation,
+    *,
+    jit: bool = True,
+    compiler_options: dict | None = None,
 ) -> Callable:
     """Builds ``train_step(state, batch) -> (state, metrics)``.
 
@@ -50,6 +53,9 @@ def make_train_step(
       loss_fn: ``(params, batch, key) -> (loss, metrics)``, see module doc.
       optimizer: any Optax gradient transformation (clipping via ``with_clipping``).
       jit: wrap the step in ``jax.jit`` (turn off to compose it yourself).
+      compiler_options: XLA options for that ``jax.jit``, e.g.
+        ``lstmjax.compiler_options()`` where the net's recurrent layers are plain
+        LSTMs (see there: on CPU they slow the GRU and tanh RNN down).
 
     Returns:
       The step. ``metrics`` holds ``loss``, ``grad_norm`` (before any clipping)
@@ -67,18 +73,23 @@ def make_train_step(
         metrics = {k: jnp.asarray(v, jnp.float32) for k, v in metrics.items()}
         return TrainState(params, opt_state, state.step + 1, key), metrics
 
-    return jax.jit(train_step, compiler_options=compiler_options()) if jit else train_step
+    return jax.jit(train_step, compiler_options=compiler_options or {}) if jit else train_step
 
 
-def make_eval_step(loss_fn: Callable, *, jit: bool = True) -> Callable:
-    """Builds ``eval_step(params, batch) -> metrics``: ``loss`` and the aux metrics, key None."""
+def make_eval_step(
+    loss_fn: Callable, *, jit: bool = True, compiler_options: dict | None = None
+) -> Callable:
+    """Builds ``eval_step(params, batch) -> metrics``: ``loss`` and the aux metrics, key None.
+
+    ``jit`` and ``compiler_options`` as for ``make_train_step``.
+    """
 
     def eval_step(params, batch) -> dict:
         loss, metrics = loss_fn(params, batch, None)
         metrics = {"loss": loss, **metrics}
         return {k: jnp.asarray(v, jnp.float32) for k, v in metrics.items()}
 
-    return jax.jit(eval_step, compiler_options=compiler_options()) if jit else eval_step
+    return jax.jit(eval_step, compiler_options=compiler_options or {}) if jit else eval_step
 
 
 def evaluate(eval_step: Callable, params, batches: Iterable) -> dict[str, float]:

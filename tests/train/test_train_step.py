@@ -93,3 +93,23 @@ def test_evaluate_averages_over_batches_without_a_key():
     assert set(scores) == {"loss", "pred_mean"} and seen_keys == [None]
     with pytest.raises(ValueError, match="batches"):
         train.evaluate(eval_step, params, [])
+
+
+def test_compiler_options_pass_to_the_jit_and_keep_the_result():
+    optimizer = optax.adam(1e-2)
+    state, plain_step, cell = setup(optimizer)
+    options = lj.compiler_options()
+    tuned_step = train.make_train_step(make_loss(cell), optimizer, compiler_options=options)
+    plain, _ = plain_step(state, batch(0))
+    tuned, _ = tuned_step(state, batch(0))
+    chex.assert_trees_all_close(tuned.params, plain.params, rtol=1e-5, atol=1e-6)
+    plain_eval = train.make_eval_step(make_loss(cell))(plain.params, batch(1))
+    tuned_eval = train.make_eval_step(make_loss(cell), compiler_options=options)(
+        plain.params, batch(1)
+    )
+    chex.assert_trees_all_close(tuned_eval, plain_eval, rtol=1e-5)
+    bad_step = train.make_train_step(
+        make_loss(cell), optimizer, compiler_options={"xla_no_such_option": "1"}
+    )
+    with pytest.raises(Exception, match="xla_no_such_option"):
+        bad_step(state, batch(0))
