@@ -4,7 +4,7 @@
     python benchmarks/bench_rnn.py --dtype float32 bfloat16 --json bench.json
     python benchmarks/bench_rnn.py --gpu-configs --dtype float32 bfloat16 float16
     python benchmarks/bench_rnn.py --quick            # a small size, well under a minute
-    python benchmarks/bench_rnn.py --compiler-options # jit JAX systems with lj.compiler_options()
+    python benchmarks/bench_rnn.py --compiler-options # jit lstmjax with lj.compiler_options()
     taskset -c 1 python benchmarks/bench_rnn.py --clock process   # 1 core, CPU time
 
 For each configuration ``B,T,D,H,layers,bidirectional`` (the lists of
@@ -54,7 +54,6 @@ GPU_CONFIGS = (
 )
 QUICK_CONFIGS = (Config(8, 32, 64, 64, 1, False), Config(8, 32, 64, 64, 2, True))
 MODES = ("forward", "forward_backward")
-JAX_SYSTEMS = ("lstmjax", "flax")
 
 
 def parse_config(text: str) -> Config:
@@ -98,9 +97,9 @@ def run_config(config, dtype_name, system_names, args) -> list[dict]:
     options = lj.compiler_options() if args.compiler_options else None
     for name in system_names:
         try:
-            kwargs = {"compiler_options": options} if name in JAX_SYSTEMS else {}
-            if name == "lstmjax":
-                kwargs["unroll"] = args.unroll
+            kwargs = (
+                {"unroll": args.unroll, "compiler_options": options} if name == "lstmjax" else {}
+            )
             systems.append(BUILDERS[name](config, dtype, xs, **kwargs))
         except ImportError as err:
             print(f"  {name}: not installed ({err}); skipped", file=sys.stderr)
@@ -190,7 +189,8 @@ def parse_args(argv=None):
     parser.add_argument(
         "--compiler-options",
         action="store_true",
-        help="jit lstmjax AND Flax with lstmjax.compiler_options() (XLA options per program)",
+        help="jit lstmjax with lj.compiler_options() (per-program XLA options; peers keep "
+        "their defaults, as these options slow Flax's autodiff backward)",
     )
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args(argv)
