@@ -68,12 +68,17 @@ def parse_config(text: str) -> Config:
 CLOCKS = {"wall": time.perf_counter, "process": time.process_time}
 
 
-def time_interleaved(systems, mode: str, warmup: int, repeats: int, clock=time.perf_counter):
+def time_interleaved(
+    systems, mode: str, warmup: int, repeats: int, clock=time.perf_counter, burst: int = 1
+):
     """Median milliseconds of ``repeats`` calls per system, calls interleaved.
 
     ``clock`` is wall time (``time.perf_counter``) or this process's CPU time
     (``time.process_time``, all threads): on a machine shared with other jobs
-    the CPU time counts the work done rather than the waiting.
+    the CPU time counts the work done rather than the waiting. With ``burst``
+    > 1 each turn of a system is one untimed call and ``burst - 1`` timed
+    ones, so that threads left spinning by the previous system's call
+    (PyTorch's OpenMP pool, XLA's) do not take the cores of a timed call.
     """
     calls = {s.name: getattr(s, mode) for s in systems}
     for _ in range(warmup):
@@ -83,9 +88,12 @@ def time_interleaved(systems, mode: str, warmup: int, repeats: int, clock=time.p
     names = list(calls)
     for r in range(repeats):
         for name in names[r % len(names) :] + names[: r % len(names)]:
-            start = clock()
-            calls[name]()
-            samples[name].append(1e3 * (clock() - start))
+            if burst > 1:
+                calls[name]()
+            for _ in range(max(1, burst - 1)):
+                start = clock()
+                calls[name]()
+                samples[name].append(1e3 * (clock() - start))
     return {name: statistics.median(ms) for name, ms in samples.items()}
 
 
@@ -106,7 +114,9 @@ def run_config(config, dtype_name, system_names, args) -> list[dict]:
         except Exception as err:  # a peer without this dtype on this backend
             print(f"  {name} {config.label()} {dtype_name}: {err!r}; skipped", file=sys.stderr)
     clock = CLOCKS[args.clock]
-    medians = {m: time_interleaved(systems, m, args.warmup, args.repeats, clock) for m in MODES}
+    medians = {
+        m: time_interleaved(systems, m, args.warmup, args.repeats, clock, args.burst) for m in MODES
+    }
     for s in systems:
         records.append(
             {
@@ -185,6 +195,12 @@ def parse_args(argv=None):
         choices=list(CLOCKS),
         default="wall",
         help="wall time, or the process's CPU time (steadier on a shared machine)",
+    )
+    parser.add_argument(
+        "--burst",
+        type=int,
+        default=1,
+        help="calls per turn of a system, the first untimed (1: every call timed)",
     )
     parser.add_argument(
         "--compiler-options",
