@@ -1,0 +1,43 @@
+"""The ablation scripts on a tiny config: both variants agree, every timing is printed."""
+
+import importlib.util
+import pathlib
+import re
+import sys
+
+import pytest
+
+ABLATIONS = pathlib.Path(__file__).parents[2] / "benchmarks" / "ablations"
+
+
+def load(name):
+    sys.path.insert(0, str(ABLATIONS))
+    spec = importlib.util.spec_from_file_location(f"ablation_{name}", ABLATIONS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def timings(text):
+    return {m[0].strip(): float(m[1]) for m in re.findall(r"^(.+?)\s+([\d.]+) ms$", text, re.M)}
+
+
+@pytest.mark.parametrize("options", [[], ["--compiler-options"]])
+def test_wavefront_equals_the_stack_and_is_timed(capsys, options):
+    load("wavefront").main(["--config", "2,5,3,4", *options])
+    out = capsys.readouterr().out
+    assert float(re.search(r"max \|wavefront - stack\| = (\S+)", out)[1]) < 1e-5
+    assert len(timings(out)) == 4 and all(v > 0 for v in timings(out).values())
+
+
+def test_recompute_gives_the_same_gradients_and_is_timed(capsys):
+    load("recompute").main(["--config", "2,5,3,4"])
+    out = capsys.readouterr().out
+    assert float(re.search(r"gradient difference (\S+)", out)[1]) < 1e-5
+    assert set(timings(out)) == {"save K (lstmjax) fwd+bwd", "recompute fwd+bwd"}
+
+
+def test_gemm_floor_times_the_floors_lstmjax_and_torch(capsys):
+    load("gemm_floor").main(["--config", "2,5,3,4", "--torch"])
+    names = set(timings(capsys.readouterr().out))
+    assert {"GEMMs only, forward+backward", "lstmjax forward", "torch forward"} <= names
