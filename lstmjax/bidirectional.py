@@ -9,6 +9,12 @@ loops into one loop whose body does both directions' work::
     xs_dir = [xs, reverse_in_length(xs)]             [2, T, B, D]
     ys_dir = vmap(scan)(params, xs_dir)              [2, T, B, O]
     ys     = merge(ys_dir[0], reverse_in_length(ys_dir[1]))
+
+For the plain LSTM the one scan is ``lstmjax.kernels``' custom-VJP layer over
+both directions (``fast_scan_directions``): the same loop, but each step runs
+the two directions' recurrent matmuls as two ``[B, H] x [H, 4H]`` matmuls
+instead of the vmapped batched one, which XLA's CPU runs slower (2-layer
+``B16 T128 D=H256``: forward 78 -> 65 ms, forward+backward 247 -> 234 ms).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import jax
 import jax.numpy as jnp
 
 from lstmjax.cells.base import Cell
+from lstmjax.kernels.dispatch import fast_scan_directions
 from lstmjax.masking import length_mask, reverse_in_length
 from lstmjax.rnn import SequenceLayout, scan_time_major
 from lstmjax.validation import check_carry
@@ -109,13 +116,18 @@ def bidirectional(cell: Cell, merge: str = "concat") -> Bidirectional:
         carry = layout.carry_in(expected if initial_carry is None else initial_carry, lead=(2,))
         flat_lengths = layout.lengths(lengths)
         xs_t = layout.inputs(xs)
-        xs_dir = jnp.stack([xs_t, reverse_in_length(xs_t, flat_lengths)])
         mask = None if lengths is None else length_mask(flat_lengths, layout.num_steps)
 
-        def run_one(p, x, c):
-            return scan_time_major(cell, p, x, c, mask, unroll)
+        xs_back = reverse_in_length(xs_t, flat_lengths)
+        fast = fast_scan_directions(cell, params, (xs_t, xs_back), carry, mask, unroll)
+        if fast is None:
 
-        ys_dir, final = jax.vmap(run_one)(params, xs_dir, carry)
+            def run_one(p, x, c):
+                return scan_time_major(cell, p, x, c, mask, unroll)
+
+            ys_dir, final = jax.vmap(run_one)(params, jnp.stack([xs_t, xs_back]), carry)
+        else:
+            ys_dir, final = fast
         forward = layout.outputs(ys_dir[0])
         backward = layout.outputs(reverse_in_length(ys_dir[1], flat_lengths))
         return _merge(merge, forward, backward), layout.carry_out(final, lead=(2,))

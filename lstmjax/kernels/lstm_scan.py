@@ -1,4 +1,7 @@
-r"""A plain LSTM layer over time with a hand-written backward pass (``jax.custom_vjp``).
+r"""Plain LSTM layers over time with a hand-written backward pass (``jax.custom_vjp``).
+
+``lstm_directions`` runs one layer per direction (both directions of a
+bidirectional layer) in ONE scan; ``lstm_sequence`` is its one-direction form.
 
 For ``xs [T, B, D]`` the input projection of all steps is ONE matmul,
 ``xw = xs W_ih`` (``[T*B, D] x [D, 4H]``, gate blocks ``i, f, g, o``); then
@@ -77,31 +80,45 @@ def _activations(z: jax.Array) -> jax.Array:
     return jnp.tanh(z * scale) * scale + shift
 
 
+def _step(h, c, xw_t, b, w_hh, compute_dtype):
+    """One LSTM step: ``(h_t, c_t, a_t, tanh(c_t))`` from the carry and ``xw_t``."""
+    H = h.shape[-1]
+    a = _activations(xw_t + b + _dot(h, w_hh, compute_dtype, h.dtype))
+    i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+    c_new = f * c + i * g
+    tc = jnp.tanh(c_new)
+    return o * tc, c_new, (i, f, g, o), tc
+
+
 def _forward(w_hh, b, xw, h0, c0, mask, compute_dtype, unroll):
-    """The inference scan over ``xw = xs W_ih`` (the bias is added in the loop)."""
-    H = h0.shape[-1]
-    dtype = h0.dtype
-    w_hh = _cast(w_hh, compute_dtype)
+    """The inference scan over ``xw[d] = xs[d] W_ih[d]`` of every direction ``d``.
+
+    Every argument but ``mask`` is a tuple with one entry per direction.
+    """
+    n = len(xw)
+    w_hh = tuple(_cast(w, compute_dtype) for w in w_hh)
 
     def body(carry, inputs):
-        h, c = carry
         t, m = inputs
-        xw_t = jax.lax.dynamic_index_in_dim(xw, t, keepdims=False)
-        a = _activations(xw_t + b + _dot(h, w_hh, compute_dtype, dtype))
-        i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
-        c_new = f * c + i * g
-        h_new = o * jnp.tanh(c_new)
+        new_h, new_c = [], []
+        for d in range(n):
+            h, c = carry[0][d], carry[1][d]
+            xw_t = jax.lax.dynamic_index_in_dim(xw[d], t, keepdims=False)
+            h_new, c_new, _, _ = _step(h, c, xw_t, b[d], w_hh[d], compute_dtype)
+            if m is not None:
+                h_new = jnp.where(m[:, None], h_new, h)
+                c_new = jnp.where(m[:, None], c_new, c)
+            new_h.append(h_new)
+            new_c.append(c_new)
         if m is None:
-            return (h_new, c_new), h_new
-        m = m[:, None]
-        h_new = jnp.where(m, h_new, h)
-        c_new = jnp.where(m, c_new, c)
-        return (h_new, c_new), jnp.where(m, h_new, jnp.zeros_like(h_new))
+            ys = tuple(new_h)
+        else:
+            ys = tuple(jnp.where(m[:, None], h, jnp.zeros_like(h)) for h in new_h)
+        return (tuple(new_h), tuple(new_c)), ys
 
-    # xw is read by index, not scanned over: under ``jax.vmap`` (both directions
-    # of a bidirectional layer) a scanned-over input would be transposed to put
-    # time first, a copy of all of [T, B, 4H].
-    steps = jnp.arange(xw.shape[0])
+    # xw is read by index, not scanned over: a scanned-over input under
+    # ``jax.vmap`` would be transposed to put time first (a copy of [T, B, 4H]).
+    steps = jnp.arange(xw[0].shape[0])
     (h_t, c_t), ys = jax.lax.scan(body, (h0, c0), (steps, mask), unroll=unroll)
     return ys, (h_t, c_t)
 
@@ -115,124 +132,150 @@ def _forward_saving(w_hh, b, xw, h0, c0, mask, compute_dtype, unroll):
     step. Where ``mask`` is False, ``K_t = 0``, ``k_c = 0`` and ``f = 1``, so the
     backward passes ``dc`` through and yields ``dz_t = 0`` there.
 
-    Returns:
+    Returns tuples over directions:
       ``(ys, k_cf, hs, ks, (h_T, c_T))``: ``k_cf [T, B, 2H]`` holds
-      ``(o (1 - tanh(c_t)^2), f)``; ``hs`` the carried ``h_t`` (None unmasked,
-      where it equals ``ys``); ``ks [T, B, 4H]`` the buffer that held ``xw``.
+      ``(o (1 - tanh(c_t)^2), f)``; ``hs`` the carried ``h_t`` (``ys`` where
+      unmasked); ``ks [T, B, 4H]`` the buffer that held ``xw``.
     """
-    H = h0.shape[-1]
-    dtype = h0.dtype
-    w_hh = _cast(w_hh, compute_dtype)
+    n = len(xw)
+    w_hh = tuple(_cast(w, compute_dtype) for w in w_hh)
 
     def body(carry, inputs):
-        h, c, buf = carry
         t, m = inputs
-        xw_t = jax.lax.dynamic_index_in_dim(buf, t, keepdims=False)
-        a = _activations(xw_t + b + _dot(h, w_hh, compute_dtype, dtype))
-        i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
-        c_new = f * c + i * g
-        tc = jnp.tanh(c_new)
-        h_new = o * tc
-        k = jnp.concatenate(
-            [g * i * (1.0 - i), c * f * (1.0 - f), i * (1.0 - g * g), tc * o * (1.0 - o)], axis=-1
-        )
-        k_c = o * (1.0 - tc * tc)
-        if m is not None:
-            m = m[:, None]
-            h_new = jnp.where(m, h_new, h)
-            c_new = jnp.where(m, c_new, c)
-            k = jnp.where(m, k, jnp.zeros_like(k))
-            k_c = jnp.where(m, k_c, jnp.zeros_like(k_c))
-            f = jnp.where(m, f, jnp.ones_like(f))
-            y = jnp.where(m, h_new, jnp.zeros_like(h_new))
-            saved = (y, jnp.concatenate([k_c, f], axis=-1), h_new)
-        else:
-            saved = (h_new, jnp.concatenate([k_c, f], axis=-1))
-        buf = jax.lax.dynamic_update_index_in_dim(buf, k, t, axis=0)
-        return (h_new, c_new, buf), saved
+        out_h, out_c, out_buf, saved = [], [], [], []
+        for d in range(n):
+            h, c, buf = carry[0][d], carry[1][d], carry[2][d]
+            xw_t = jax.lax.dynamic_index_in_dim(buf, t, keepdims=False)
+            h_new, c_new, (i, f, g, o), tc = _step(h, c, xw_t, b[d], w_hh[d], compute_dtype)
+            k = jnp.concatenate(
+                [g * i * (1.0 - i), c * f * (1.0 - f), i * (1.0 - g * g), tc * o * (1.0 - o)],
+                axis=-1,
+            )
+            k_c = o * (1.0 - tc * tc)
+            if m is None:
+                saved.append((h_new, jnp.concatenate([k_c, f], axis=-1)))
+            else:
+                valid = m[:, None]
+                h_new = jnp.where(valid, h_new, h)
+                c_new = jnp.where(valid, c_new, c)
+                k = jnp.where(valid, k, jnp.zeros_like(k))
+                k_cf = jnp.concatenate([k_c, f], axis=-1)
+                k_cf = jnp.where(
+                    valid, k_cf, jnp.concatenate([jnp.zeros_like(k_c), jnp.ones_like(f)], -1)
+                )
+                y = jnp.where(valid, h_new, jnp.zeros_like(h_new))
+                saved.append((y, k_cf, h_new))
+            out_h.append(h_new)
+            out_c.append(c_new)
+            out_buf.append(jax.lax.dynamic_update_index_in_dim(buf, k, t, axis=0))
+        return (tuple(out_h), tuple(out_c), tuple(out_buf)), tuple(saved)
 
-    steps = jnp.arange(xw.shape[0])
+    steps = jnp.arange(xw[0].shape[0])
     (h_t, c_t, ks), saved = jax.lax.scan(body, (h0, c0, xw), (steps, mask), unroll=unroll)
-    ys, k_cf = saved[0], saved[1]
-    hs = saved[2] if mask is not None else None
+    ys = tuple(s[0] for s in saved)
+    k_cf = tuple(s[1] for s in saved)
+    hs = ys if mask is None else tuple(s[2] for s in saved)
     return ys, k_cf, hs, ks, (h_t, c_t)
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(7, 8))
-def lstm_sequence(w_ih, b, w_hh, xs, h0, c0, mask, compute_dtype=None, unroll=None):
-    """Runs a plain LSTM layer (module docstring) over ``xs``.
+def lstm_directions(w_ih, b, w_hh, xs, h0, c0, mask, compute_dtype=None, unroll=None):
+    """Runs plain LSTM layers (module docstring), one per direction, in ONE scan.
+
+    Every argument but ``mask``, ``compute_dtype`` and ``unroll`` is a tuple
+    with one entry per direction (both directions of a bidirectional layer:
+    the second's inputs already reversed within each length). Each step of
+    the loop runs every direction's step, each with its own unbatched
+    recurrent matmul.
 
     Args:
-      w_ih: ``[D, 4H]`` input weights, gate blocks ``i, f, g, o``.
-      b: ``[4H]`` bias.
+      w_ih: ``[D, 4H]`` input weights per direction, gate blocks ``i, f, g, o``.
+      b: ``[4H]`` biases.
       w_hh: ``[H, 4H]`` recurrent weights.
       xs: ``[T, B, D]`` inputs.
-      h0, c0: ``[B, H]`` initial carry; their dtype (float32) is the dtype of
-        the gate math and of the state.
-      mask: ``[T, B]`` booleans, False on padding, or None.
+      h0, c0: ``[B, H]`` initial carries; their dtype (float32) is the dtype
+        of the gate math and of the state.
+      mask: ``[T, B]`` booleans, False on padding (shared by the directions), or None.
       compute_dtype: dtype of the matmul operands, or None for the operands' own.
       unroll: steps per loop iteration of both scans; None for the backend's
         measured defaults, forward and backward (``lstmjax.kernels.tuning``).
 
     Returns:
-      ``(ys [T, B, H], (h_T, c_T))``: outputs (zero where masked) and the
-      final carry.
+      ``(ys, (h_T, c_T))``, tuples over directions: outputs ``[T, B, H]``
+      (zero where masked) and final carries.
     """
-    xw = _dot(xs, w_ih, compute_dtype, h0.dtype)
-    unroll = unroll or default_unroll(xs.shape[0])
+    xw = tuple(_dot(x, w, compute_dtype, h.dtype) for x, w, h in zip(xs, w_ih, h0))
+    unroll = unroll or default_unroll(xs[0].shape[0])
     return _forward(w_hh, b, xw, h0, c0, mask, compute_dtype, unroll)
 
 
 def _fwd(w_ih, b, w_hh, xs, h0, c0, mask, compute_dtype, unroll):
-    xw = _dot(xs, w_ih, compute_dtype, h0.dtype)
-    unroll = unroll or default_unroll(xs.shape[0])
+    xw = tuple(_dot(x, w, compute_dtype, h.dtype) for x, w, h in zip(xs, w_ih, h0))
+    unroll = unroll or default_unroll(xs[0].shape[0])
     ys, k_cf, hs, ks, final = _forward_saving(w_hh, b, xw, h0, c0, mask, compute_dtype, unroll)
-    hs = ys if hs is None else hs
     return (ys, final), (w_ih, b, w_hh, xs, ks, k_cf, hs, h0, mask)
 
 
 def _bwd(compute_dtype, unroll, residuals, cotangents):
     w_ih, b, w_hh, xs, ks, k_cf, hs, h0, mask = residuals
     dys, (dh_T, dc_T) = cotangents
-    T, B, D = xs.shape
-    H = h0.shape[-1]
-    dtype = ks.dtype
+    n = len(xs)
+    T, B, D = xs[0].shape
+    H = h0[0].shape[-1]
+    dtype = ks[0].dtype
     unroll = unroll or default_unroll(T, backward=True)
-    w_t = _cast(w_hh.T, compute_dtype)
+    w_t = tuple(_cast(w.T, compute_dtype) for w in w_hh)
 
     def body(carry, inputs):
-        dh_next, dc_next = carry
         t, m = inputs
-        dy, k, kcf = (jax.lax.dynamic_index_in_dim(a, t, keepdims=False) for a in (dys, ks, k_cf))
-        k_c, f = kcf[:, :H], kcf[:, H:]
-        dh = dy + dh_next
-        dc = dc_next + dh * k_c
-        dz = jnp.concatenate([dc, dc, dc, dh], axis=-1) * k
-        dh_prev = _dot(dz, w_t, compute_dtype, dtype)
-        if m is not None:
-            dh_prev = jnp.where(m[:, None], dh_prev, dh_next)
-        return (dh_prev, dc * f), dz
+        out_dh, out_dc, dzs = [], [], []
+        for d in range(n):
+            dh_next, dc_next = carry[0][d], carry[1][d]
+            dy, k, kcf = (
+                jax.lax.dynamic_index_in_dim(a[d], t, keepdims=False) for a in (dys, ks, k_cf)
+            )
+            dh = dy + dh_next
+            dc = dc_next + dh * kcf[:, :H]
+            dz = jnp.concatenate([dc, dc, dc, dh], axis=-1) * k
+            dh_prev = _dot(dz, w_t[d], compute_dtype, dtype)
+            if m is not None:
+                dh_prev = jnp.where(m[:, None], dh_prev, dh_next)
+            out_dh.append(dh_prev)
+            out_dc.append(dc * kcf[:, H:])
+            dzs.append(dz)
+        return (tuple(out_dh), tuple(out_dc)), tuple(dzs)
 
     # Read by index like the forward's xw (no transposes under jax.vmap).
     (dh0, dc0), dzs = jax.lax.scan(
         body, (dh_T, dc_T), (jnp.arange(T), mask), reverse=True, unroll=unroll
     )
     # After the loop: every weight and input gradient is one matmul over T*B rows.
-    dz = dzs.reshape(T * B, 4 * H)
-    h_prev = jnp.concatenate([h0[None], hs[:-1]]).reshape(T * B, H)
-    dw_hh = _dot(h_prev.T, dz, compute_dtype, dtype)
-    dw_ih = _dot(xs.reshape(T * B, D).T, dz, compute_dtype, dtype)
-    dxs = _dot(dz, w_ih.T, compute_dtype, dtype).reshape(T, B, D)
-    db = jnp.matmul(jnp.ones((T * B,), dtype), dz)
-    return (
-        dw_ih.astype(w_ih.dtype),
-        db.astype(b.dtype),
-        dw_hh.astype(w_hh.dtype),
-        dxs.astype(xs.dtype),
-        dh0,
-        dc0,
-        None,
+    grads = []
+    for d in range(n):
+        dz = dzs[d].reshape(T * B, 4 * H)
+        h_prev = jnp.concatenate([h0[d][None], hs[d][:-1]]).reshape(T * B, H)
+        grads.append(
+            (
+                _dot(xs[d].reshape(T * B, D).T, dz, compute_dtype, dtype).astype(w_ih[d].dtype),
+                jnp.matmul(jnp.ones((T * B,), dtype), dz).astype(b[d].dtype),
+                _dot(h_prev.T, dz, compute_dtype, dtype).astype(w_hh[d].dtype),
+                _dot(dz, w_ih[d].T, compute_dtype, dtype).reshape(T, B, D).astype(xs[d].dtype),
+            )
+        )
+    dw_ih, db, dw_hh, dxs = (tuple(g[i] for g in grads) for i in range(4))
+    return dw_ih, db, dw_hh, dxs, dh0, dc0, None
+
+
+lstm_directions.defvjp(_fwd, _bwd)
+
+
+def lstm_sequence(w_ih, b, w_hh, xs, h0, c0, mask, compute_dtype=None, unroll=None):
+    """One plain LSTM layer over ``xs [T, B, D]``: ``lstm_directions`` with one direction.
+
+    Takes and returns single arrays where ``lstm_directions`` has tuples:
+    ``(ys [T, B, H], (h_T, c_T))``.
+    """
+    (ys,), ((h,), (c,)) = lstm_directions(
+        (w_ih,), (b,), (w_hh,), (xs,), (h0,), (c0,), mask, compute_dtype, unroll
     )
-
-
-lstm_sequence.defvjp(_fwd, _bwd)
+    return ys, (h, c)

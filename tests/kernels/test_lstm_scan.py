@@ -4,6 +4,7 @@ import importlib
 import math
 import re
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -14,9 +15,10 @@ from jax.test_util import check_grads
 
 import lstmjax as lj
 from lstmjax.kernels.dispatch import plain_lstm
-from lstmjax.kernels.lstm_scan import lstm_sequence
+from lstmjax.kernels.lstm_scan import lstm_directions, lstm_sequence
 
 rnn_module = importlib.import_module("lstmjax.rnn")  # ``lstmjax.rnn`` is also the function
+bidirectional_module = importlib.import_module("lstmjax.bidirectional")
 
 
 @pytest.fixture
@@ -26,6 +28,7 @@ def reference(monkeypatch):
     def run(fn, *args):
         with monkeypatch.context() as m:
             m.setattr(rnn_module, "fast_scan", lambda *a, **k: None)
+            m.setattr(bidirectional_module, "fast_scan_directions", lambda *a, **k: None)
             return fn(*args)
 
     return run
@@ -171,6 +174,26 @@ def test_check_grads_custom_vjp(masked):
         return ys, h, c
 
     check_grads(f, (w_ih, b, w_hh, xs, h0, c0), order=1, modes=("rev",), atol=1e-2, rtol=1e-2)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_check_grads_two_directions_in_one_scan(masked):
+    T, B, D, H = 4, 3, 2, 3
+    keys = iter(jax.random.split(jax.random.key(1), 12))
+    pair = lambda shape: tuple(0.5 * jax.random.normal(next(keys), shape) for _ in range(2))
+    args = (pair((D, 4 * H)), pair((4 * H,)), pair((H, 4 * H)), pair((T, B, D)))
+    args += (pair((B, H)), pair((B, H)))
+    mask = (jnp.arange(T)[:, None] < jnp.array([4, 2, 0])[None]) if masked else None
+
+    def f(*args):
+        return lstm_directions(*args, mask)
+
+    check_grads(f, args, order=1, modes=("rev",), atol=1e-2, rtol=1e-2)
+    # each direction is the one-direction layer on its own
+    ys, (h, c) = f(*args)
+    for d in range(2):
+        ys_d, (h_d, c_d) = lstm_sequence(*(a[d] for a in args), mask)
+        chex.assert_trees_all_close((ys[d], h[d], c[d]), (ys_d, h_d, c_d), rtol=1e-6, atol=1e-6)
 
 
 def _has_custom_vjp(fn, *args) -> bool:
