@@ -46,7 +46,7 @@ test: lint
 # lstmjax vs Flax vs PyTorch on the CPU configs of shared/ANCHORS.md (README, Performance);
 # add e.g. BENCH_ARGS="--json bench.json" or "--gpu-configs --dtype float32 bfloat16 float16".
 bench: $(STAMP)
-	$(PY) benchmarks/bench_rnn.py --dtype float32 bfloat16 $(BENCH_ARGS)
+	$(PY) benchmarks/bench_rnn.py --burst 3 --dtype float32 bfloat16 $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -14,6 +14,11 @@ matmuls; on GPU, fewer kernel launches) for a larger program. Measured with
   took forward+backward of ``B16 T128 D=H256`` from 90 to 80 ms and of the
   bidirectional layer from 256 to 230 ms (wall, 2 cores), 82 to 74 and 199 to
   182 ms (CPU time, 1 core).
+- After the in-place ``K`` forward and three-product backward, on the quiet
+  machine: forward unroll 1, 2, 4, 8 and backward 1, 2, 4 were all within
+  run-to-run noise (B16 T128 D=H256: 14.8-15.0 ms forward, 43.9-46.3 ms
+  forward+backward; B1 T512 D=H128: 2.1-2.5 and 5.7-6.9 ms), so the values
+  stayed.
 - GPU: unroll 8 both ways, where the plain ``lax.scan`` LSTM on an H200 ran
   2.5x faster per step than with unroll 1 (shared/ANCHORS.md). TPU: not
   measured; the GPU values.
