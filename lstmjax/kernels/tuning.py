@@ -16,9 +16,9 @@ matmuls; on GPU, fewer kernel launches) for a larger program. Measured with
   182 ms (CPU time, 1 core).
 - After the in-place ``K`` forward and three-product backward, on the quiet
   machine: forward unroll 1, 2, 4, 8 and backward 1, 2, 4 were all within
-  run-to-run noise (B16 T128 D=H256: 14.8-15.0 ms forward, 43.9-46.3 ms
-  forward+backward; B1 T512 D=H128: 2.1-2.5 and 5.7-6.9 ms), so the values
-  stayed.
+  run-to-run noise (B16 T128 D=H256 with ``compiler_options()``: 14.8-15.0 ms
+  forward, 43.9-46.3 ms forward+backward; B1 T512 D=H128, with and without:
+  2.1-2.5 and 5.7-6.9 ms), so the values stayed.
 - GPU: unroll 8 both ways, where the plain ``lax.scan`` LSTM on an H200 ran
   2.5x faster per step than with unroll 1 (shared/ANCHORS.md). TPU: not
   measured; the GPU values.
