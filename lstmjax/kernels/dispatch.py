@@ -15,6 +15,7 @@ import jax.numpy as jnp
 from lstmjax.cells.base import Cell
 from lstmjax.cells.lstm import LSTMParams, LSTMState
 from lstmjax.kernels.lstm_scan import lstm_directions, lstm_sequence
+from lstmjax.kernels.tuning import split_directions
 
 
 def plain_lstm(cell: Cell, params) -> bool:
@@ -48,6 +49,9 @@ def fast_scan(cell: Cell, params, xs, carry, mask, unroll: int | None):
 def fast_scan_directions(cell: Cell, stacked_params, xs_dirs, stacked_carry, mask, unroll):
     """Both directions of a bidirectional layer in one fast scan, or None.
 
+    None also where the backend vmaps the one-direction kernel instead
+    (``lstmjax.kernels.tuning.SPLIT_DIRECTIONS``).
+
     ``stacked_params`` and ``stacked_carry`` have a leading direction axis;
     ``xs_dirs`` is a tuple of ``[T, B, D]`` inputs, one per direction.
 
@@ -55,7 +59,7 @@ def fast_scan_directions(cell: Cell, stacked_params, xs_dirs, stacked_carry, mas
       ``(ys_dirs, stacked_final_carry)``: a tuple of ``[T, B, H]`` outputs and
       the final carry stacked like ``stacked_carry``; or None.
     """
-    if not plain_lstm(cell, stacked_params) or xs_dirs[0].shape[0] == 0:
+    if not split_directions() or not plain_lstm(cell, stacked_params) or xs_dirs[0].shape[0] == 0:
         return None
     n = len(xs_dirs)
     split = lambda x: tuple(x[d] for d in range(n))

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from jax.test_util import check_grads
 
 import lstmjax as lj
+from lstmjax.kernels import tuning
 from lstmjax.kernels.dispatch import plain_lstm
 from lstmjax.kernels.lstm_scan import lstm_directions, lstm_sequence
 
@@ -259,3 +260,20 @@ def test_training_loops_copy_no_sequence_buffer(B, bidirectional):
 
     hlo = jax.jit(jax.grad(loss, argnums=(0, 1))).lower(params, xs).compile().as_text()
     assert _while_body_copies(hlo, min_elements=T * B * H) == []
+
+
+def test_bidirectional_split_and_vmapped_directions_agree(monkeypatch):
+    """Both ways a backend may run the directions: one scan of unbatched steps, or vmap."""
+    bi = lj.bidirectional(lj.lstm(5))
+    params = _random_params(bi, jax.random.key(5), 3)
+    xs = jax.random.normal(jax.random.key(6), (5, 6, 3))
+
+    def apply(p, x, c):
+        return bi.apply(p, x, lengths=LENGTHS, initial_carry=c)
+
+    carry = jax.tree.map(lambda x: x + 0.1, bi.cell.initial_carry((2, 5), jnp.float32))
+    monkeypatch.setattr(tuning, "SPLIT_DIRECTIONS", frozenset({jax.default_backend()}))
+    split = _loss_and_grads(apply, params, xs, carry)
+    monkeypatch.setattr(tuning, "SPLIT_DIRECTIONS", frozenset())
+    vmapped = _loss_and_grads(apply, params, xs, carry)
+    _assert_close(split, vmapped, 1e-5)
