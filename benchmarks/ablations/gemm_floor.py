@@ -14,7 +14,6 @@ PyTorch's ``nn.LSTM`` in the same process.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -25,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(1, os.path.dirname(os.path.dirname(HERE)))
 
-from timing import median_ms  # noqa: E402
+from harness import median_ms, parse_args  # noqa: E402
 
 import lstmjax as lj  # noqa: E402
 
@@ -58,12 +57,8 @@ def backward_gemms(w_ih, w_hh, xs, hs, dz0):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--config", default="16,128,256,256", help="B,T,D,H")
-    parser.add_argument("--compiler-options", action="store_true")
-    parser.add_argument("--torch", action="store_true", help="also time PyTorch nn.LSTM")
-    args = parser.parse_args(argv)
-    B, T, D, H = (int(v) for v in args.config.split(","))
+    args = parse_args(__doc__, argv, torch=True)
+    B, T, D, H = args.sizes
     jit = lambda f: jax.jit(
         f, compiler_options=lj.compiler_options() if args.compiler_options else {}
     )

@@ -14,7 +14,6 @@ forward+backward calls.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -25,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(1, os.path.dirname(os.path.dirname(HERE)))
 
-from timing import median_ms  # noqa: E402
+from harness import median_ms, parse_args  # noqa: E402
 from wavefront import lstm_gates  # noqa: E402
 
 import lstmjax as lj  # noqa: E402
@@ -96,12 +95,9 @@ lstm_recomputing.defvjp(_forward, _backward)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--config", default="16,128,256,256", help="B,T,D,H")
-    parser.add_argument("--compiler-options", action="store_true")
-    args = parser.parse_args(argv)
-    B, T, D, H = (int(v) for v in args.config.split(","))
-    options = lj.compiler_options() if args.compiler_options else {}
+    args = parse_args(__doc__, argv)
+    B, T, D, H = args.sizes
+    options = args.options
     p = lj.lstm(H).init(jax.random.key(0), D)
     args_ = (p.w_ih, p.b + 0.1, p.w_hh, jax.random.normal(jax.random.key(1), (T, B, D)))
     h0 = jnp.zeros((B, H))

@@ -15,7 +15,6 @@ forward+backward of a mean-square loss).
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -26,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(1, os.path.dirname(os.path.dirname(HERE)))
 
-from timing import median_ms  # noqa: E402
+from harness import median_ms, parse_args  # noqa: E402
 
 import lstmjax as lj  # noqa: E402
 from lstmjax.kernels.lstm_scan import _activations  # noqa: E402
@@ -65,12 +64,9 @@ def wavefront(params, xs):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--config", default="16,128,256,256", help="B,T,D,H")
-    parser.add_argument("--compiler-options", action="store_true")
-    args = parser.parse_args(argv)
-    B, T, D, H = (int(v) for v in args.config.split(","))
-    options = lj.compiler_options() if args.compiler_options else {}
+    args = parse_args(__doc__, argv)
+    B, T, D, H = args.sizes
+    options = args.options
     net = lj.stack([lj.lstm(H), lj.lstm(H)])
     params = net.init(jax.random.key(0), D)
     xs = jax.random.normal(jax.random.key(1), (B, T, D))
