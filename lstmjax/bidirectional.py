@@ -13,8 +13,8 @@ loops into one loop whose body does both directions' work::
 For the plain LSTM the one scan is ``lstmjax.kernels``' custom-VJP layer over
 both directions (``fast_scan_directions``): the same loop, but each step runs
 the two directions' recurrent matmuls as two ``[B, H] x [H, 4H]`` matmuls
-instead of the vmapped batched one, which XLA's CPU runs slower (2-layer
-``B16 T128 D=H256``: forward 78 -> 65 ms, forward+backward 247 -> 234 ms).
+instead of the vmapped batched one, on the backends where that measured
+faster (``lstmjax.kernels.tuning.SPLIT_DIRECTIONS``: the CPU).
 """
 
 from __future__ import annotations

@@ -38,8 +38,10 @@ Save or recompute: saving costs ``T*B*2H`` floats beyond the ``[T, B, 4H]``
 buffer the forward needs anyway; recomputing costs the backward a recurrent
 matmul and the transcendentals per step. Measured on the CPU (B16 T128
 D=H256, forward+backward): saving ``K`` 49.5 ms against recomputing 52.3 ms
-(``benchmarks/ablations/recompute.py``), and 48 against 54 ms for saving the
-gates and forming ``dz`` in the backward (the kernel before this one).
+(``benchmarks/ablations/recompute.py``). Against the kernel before this one,
+which saved the gates and formed ``dz`` in the backward (``lstm_scan.py`` at
+commit 2d2c29d, timed in one process with this one when it landed, 435eac4):
+48 against 54 ms.
 
 Only reverse-mode differentiation is defined (``jax.grad``, ``jax.vjp``);
 forward mode (``jax.jvp``, ``jax.jacfwd``) raises, as for any ``custom_vjp``.
@@ -153,18 +155,17 @@ def _forward_saving(w_hh, b, xw, h0, c0, mask, compute_dtype, unroll):
             )
             k_c = o * (1.0 - tc * tc)
             if m is None:
-                saved.append((h_new, jnp.concatenate([k_c, f], axis=-1)))
+                y = h_new
             else:
                 valid = m[:, None]
                 h_new = jnp.where(valid, h_new, h)
                 c_new = jnp.where(valid, c_new, c)
                 k = jnp.where(valid, k, jnp.zeros_like(k))
-                k_cf = jnp.concatenate([k_c, f], axis=-1)
-                k_cf = jnp.where(
-                    valid, k_cf, jnp.concatenate([jnp.zeros_like(k_c), jnp.ones_like(f)], -1)
-                )
+                k_c = jnp.where(valid, k_c, jnp.zeros_like(k_c))
+                f = jnp.where(valid, f, jnp.ones_like(f))
                 y = jnp.where(valid, h_new, jnp.zeros_like(h_new))
-                saved.append((y, k_cf, h_new))
+            k_cf = jnp.concatenate([k_c, f], axis=-1)
+            saved.append((y, k_cf) if m is None else (y, k_cf, h_new))
             out_h.append(h_new)
             out_c.append(c_new)
             out_buf.append(jax.lax.dynamic_update_index_in_dim(buf, k, t, axis=0))

@@ -14,11 +14,13 @@ matmuls; on GPU, fewer kernel launches) for a larger program. Measured with
   took forward+backward of ``B16 T128 D=H256`` from 90 to 80 ms and of the
   bidirectional layer from 256 to 230 ms (wall, 2 cores), 82 to 74 and 199 to
   182 ms (CPU time, 1 core).
-- After the in-place ``K`` forward and three-product backward, on the quiet
-  machine: forward unroll 1, 2, 4, 8 and backward 1, 2, 4 were all within
-  run-to-run noise (B16 T128 D=H256 with ``compiler_options()``: 14.8-15.0 ms
-  forward, 43.9-46.3 ms forward+backward; B1 T512 D=H128, with and without:
-  2.1-2.5 and 5.7-6.9 ms), so the values stayed.
+- After the in-place ``K`` forward and three-product backward, quiet machine,
+  ``benchmarks/bench_rnn.py --systems lstmjax --burst 3 --repeats 10 --unroll
+  k`` (one process per k, so the spread is partly between processes): B16
+  T128 D=H256 forward 15.9-17.3 ms and forward+backward 46.6-56.7 ms over
+  k = 1, 2, 4, 8, the default 14.4 / 51.0 ms; B1 T512 D=H128 2.0-2.5 and
+  5.8-7.8 ms, the default 2.5 / 6.6 ms. No k clearly beat the default, so
+  it stayed.
 - GPU: unroll 8 both ways, where the plain ``lax.scan`` LSTM on an H200 ran
   2.5x faster per step than with unroll 1 (shared/ANCHORS.md). TPU: not
   measured; the GPU values.
@@ -46,9 +48,10 @@ def default_unroll(num_steps: int, *, backward: bool = False) -> int:
 
 # backends whose bidirectional plain-LSTM layers run the directions' steps as
 # separate unbatched matmuls in one scan (``lstm_directions``) instead of
-# vmapping the one-direction kernel. CPU (2-layer bi B16 T128 D=H256): forward
-# 78 -> 65 ms, forward+backward 247 -> 234 ms. Elsewhere unmeasured: on a GPU
-# it doubles the kernels launched per step, so the vmapped batched one stays.
+# vmapping the one-direction kernel. CPU, 2-layer bi B16 T128 D=H256
+# (``benchmarks/ablations/split_directions.py``, one process): forward 76.7
+# -> 65.7 ms, forward+backward 248.6 -> 233.9 ms. Elsewhere unmeasured: on a
+# GPU it doubles the kernels launched per step, so the vmapped batched one stays.
 SPLIT_DIRECTIONS = frozenset({"cpu"})
 
 
@@ -58,14 +61,12 @@ def split_directions() -> bool:
 
 
 # backend -> XLA compile options that made the plain-LSTM fast path faster.
-# CPU: route dots to XLA's Eigen GEMMs instead of YNNPACK fusions. On the
-# 2-core AMD EPYC (jax 0.10.2), same process, forward / forward+backward:
-# B16 T128 D=H256 14.5 / 47.9 -> 14.6 / 44.1 ms; 2 layers bidirectional
-# 77 / 246 -> 66-68 / 237 ms; B1 T512 D=H128 unchanged; the large GEMMs alone
-# equal or faster. But the autodiff backward of the reference scan (GRU, tanh
-# RNN, LSTM variants; Flax too) got SLOWER, its per-step weight-gradient
-# GEMMs being small: forward+backward of B16 T128 D=H256 went 65 -> 69 ms
-# (GRU) and 18 -> 26 ms (tanh RNN); Flax's LSTM 81 -> 182 ms.
+# CPU: route dots to XLA's Eigen GEMMs instead of YNNPACK fusions.
+# ``benchmarks/ablations/compiler_options.py`` (B16 T128 D=H256,
+# forward+backward, one process, without -> with): lstmjax LSTM 53.3 -> 48.8
+# ms; but the reference scan's autodiff backward, whose per-step
+# weight-gradient GEMMs are small, got slower: GRU 75.4 -> 78.6 ms, tanh RNN
+# 19.8 -> 28.0 ms, and Flax's LSTM 81.3 -> 187.8 ms. Hence opt-in, per jit.
 COMPILER_OPTIONS = {"cpu": {"xla_cpu_experimental_ynn_fusion_type": ""}}
 
 

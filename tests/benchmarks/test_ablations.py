@@ -41,3 +41,19 @@ def test_gemm_floor_times_the_floors_lstmjax_and_torch(capsys):
     load("gemm_floor").main(["--config", "2,5,3,4", "--torch"])
     names = set(timings(capsys.readouterr().out))
     assert {"GEMMs only, forward+backward", "lstmjax forward", "torch forward"} <= names
+
+
+def test_compiler_options_ablation_times_every_system_both_ways(capsys):
+    load("compiler_options").main(["--config", "2,5,3,4"])
+    names = set(timings(capsys.readouterr().out))
+    for system in ("lstmjax lstm", "lstmjax gru", "lstmjax tanh rnn", "flax lstm"):
+        assert {f"{system} default", f"{system} options"} <= names
+
+
+def test_split_and_vmapped_directions_agree_and_are_timed(capsys):
+    load("split_directions").main(["--config", "2,5,3,4"])
+    out = capsys.readouterr().out
+    assert float(re.search(r"gradient = (\S+)", out)[1]) < 1e-5
+    assert set(timings(out)) == {
+        f"{way} {mode}" for way in ("split", "vmapped") for mode in ("fwd", "fwd+bwd")
+    }
