@@ -93,7 +93,7 @@ def _compile_jax(name: str, apply: Callable, params, xs, compiler_options=None) 
 def build_lstmjax(
     config: Config, dtype, xs_np: np.ndarray, unroll: int | None = None, compiler_options=None
 ) -> System:
-    """lstmjax through its public API: ``rnn``, ``bidirectional`` or ``stack``.
+    """lstmjax through its public API: a cell, ``bidirectional`` or ``stack``, by ``apply``.
 
     Reduced precision is lstmjax's policy: float32 params, ``compute_dtype``
     matmul operands, float32 state; the inputs are given in ``dtype``.
@@ -101,24 +101,12 @@ def build_lstmjax(
     compute_dtype = None if dtype == jnp.float32 else dtype
     cell = lj.lstm(config.H, compute_dtype=compute_dtype)
     layer = lj.bidirectional(cell) if config.bidirectional else cell
-    net = lj.stack([layer] * config.layers)
+    net = layer if config.layers == 1 else lj.stack([layer] * config.layers)
     params = net.init(jax.random.key(0), config.D)
     kwargs = {} if unroll is None else {"unroll": unroll}
 
-    if config.layers == 1 and not config.bidirectional:
-
-        def apply(p, x):
-            return lj.rnn(cell, p[0], x, **kwargs)[0]
-
-    elif config.layers == 1:
-
-        def apply(p, x):
-            return layer.apply(p[0], x, **kwargs)[0]
-
-    else:
-
-        def apply(p, x):
-            return net.apply(p, x, **kwargs)[0]
+    def apply(p, x):
+        return net.apply(p, x, **kwargs)[0]
 
     xs = jnp.asarray(xs_np, dtype)
     return _compile_jax("lstmjax", apply, params, xs, compiler_options)

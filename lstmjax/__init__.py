@@ -6,37 +6,52 @@ The public API, re-exported::
     cell = lj.lstm(hidden_size=128)
     params = cell.init(jax.random.key(0), input_size=32)
     ys, final = lj.rnn(cell, params, xs, lengths=lengths)       # xs [B, T, 32]
+
+Every layer (a cell, ``lj.bidirectional(cell)``, ``lj.stack([...])``) follows
+one protocol: ``init(key, input_size)``, ``apply(params, xs, *, lengths,
+initial_carry, ...) -> (ys, final)``, ``initial_carry(batch_shape)`` and, for
+cells and unidirectional stacks, ``step(params, carry, x_t)``. New cells are
+built with ``lj.make_cell`` (``lstmjax.cells.base`` documents the protocol).
 """
 
 from lstmjax import init
-from lstmjax.bidirectional import Bidirectional, bidirectional
+from lstmjax._bidirectional import Bidirectional, bidirectional
+from lstmjax._rnn import rnn
+from lstmjax._stack import Stack, stack
 from lstmjax.cells import (
     Cell,
+    Fused,
+    GRUConfig,
     GRUParams,
     LayerNormParams,
+    LSTMConfig,
     LSTMLayerNorm,
     LSTMParams,
     LSTMState,
+    SimpleRNNConfig,
     SimpleRNNParams,
     gru,
     lstm,
+    make_cell,
     simple_rnn,
 )
 from lstmjax.kernels.tuning import compiler_options
 from lstmjax.masking import last_valid, length_mask, reverse_in_length
-from lstmjax.rnn import rnn
-from lstmjax.stack import Stack, stack
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Bidirectional",
     "Cell",
+    "Fused",
+    "GRUConfig",
     "GRUParams",
+    "LSTMConfig",
     "LSTMLayerNorm",
     "LSTMParams",
     "LSTMState",
     "LayerNormParams",
+    "SimpleRNNConfig",
     "SimpleRNNParams",
     "Stack",
     "bidirectional",
@@ -46,6 +61,7 @@ __all__ = [
     "last_valid",
     "length_mask",
     "lstm",
+    "make_cell",
     "reverse_in_length",
     "rnn",
     "simple_rnn",

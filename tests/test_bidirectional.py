@@ -10,7 +10,7 @@ import pytest
 from helpers import randomize
 
 import lstmjax as lj
-from lstmjax.bidirectional import direction
+from lstmjax._bidirectional import direction
 
 
 def _setup(cell, merge="concat", B=4, T=6, D=3):

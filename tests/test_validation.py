@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import chex
 import jax
 import jax.numpy as jnp
 import pytest
@@ -82,7 +83,6 @@ def test_bad_initial_carry():
     "build, match",
     [
         (lambda: lj.lstm(0), "hidden_size: expected a positive int, got 0"),
-        (lambda: lj.lstm(4.0), "hidden_size: expected a positive int, got 4.0"),
         (lambda: lj.lstm(4, proj_size=4), "proj_size: expected < hidden_size=4, got 4"),
         (lambda: lj.lstm(4, chrono=1), "chrono: expected T_max > 2"),
         (lambda: lj.simple_rnn(4, nonlinearity="gelu"), "nonlinearity: expected one of"),
@@ -93,6 +93,28 @@ def test_bad_initial_carry():
 def test_bad_cell_arguments(build, match):
     with pytest.raises(ValueError, match=match):
         build()
+
+
+@pytest.mark.parametrize(
+    "build, match",
+    [
+        (lambda: lj.lstm(4.0), "hidden_size: expected a positive int, got 4.0"),
+        (lambda: lj.lstm(4, chrono="100"), "chrono: expected a number, got '100'"),
+        (lambda: lj.lstm(4, peephole="no"), "peephole: expected True or False"),
+        (lambda: CELL.initial_carry("8"), "batch_shape: expected a tuple"),
+    ],
+)
+def test_wrongly_typed_cell_arguments(build, match):
+    with pytest.raises(TypeError, match=match):
+        build()
+
+
+def test_numpy_sizes_and_int_batch_shape_are_accepted():
+    import numpy as np
+
+    cell = lj.lstm(np.int64(4))
+    assert cell.hidden_size == 4 and type(cell.hidden_size) is int
+    chex.assert_shape(cell.initial_carry(np.int64(3)).h, (3, 4))
 
 
 def test_bad_compute_dtype():

@@ -1,19 +1,24 @@
-"""Recurrent cells as pure functions: LSTM, GRU and the plain tanh RNN."""
+"""Recurrent cells as pure functions: LSTM, GRU, the plain tanh RNN, and your own."""
 
-from lstmjax.cells.base import Cell, LayerNormParams
-from lstmjax.cells.gru import GRUParams, gru
-from lstmjax.cells.lstm import LSTMLayerNorm, LSTMParams, LSTMState, lstm
-from lstmjax.cells.simple_rnn import SimpleRNNParams, simple_rnn
+from lstmjax.cells.base import Cell, Fused, LayerNormParams, make_cell
+from lstmjax.cells.gru import GRUConfig, GRUParams, gru
+from lstmjax.cells.lstm import LSTMConfig, LSTMLayerNorm, LSTMParams, LSTMState, lstm
+from lstmjax.cells.simple_rnn import SimpleRNNConfig, SimpleRNNParams, simple_rnn
 
 __all__ = [
     "Cell",
+    "Fused",
+    "GRUConfig",
     "GRUParams",
+    "LSTMConfig",
     "LSTMLayerNorm",
     "LSTMParams",
     "LSTMState",
     "LayerNormParams",
+    "SimpleRNNConfig",
     "SimpleRNNParams",
     "gru",
     "lstm",
+    "make_cell",
     "simple_rnn",
 ]

@@ -20,7 +20,8 @@ cuDNN and Keras (``reset_after=True``) use, so their weights load unchanged.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import dataclasses
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -28,15 +29,19 @@ import jax.numpy as jnp
 from lstmjax import init as initializers
 from lstmjax.cells.base import (
     Cell,
+    as_batch_shape,
     check_params_type,
     check_positive_int,
     check_shape,
+    exportable,
     make_cell,
+    mask_hidden,
     split_gates,
 )
 from lstmjax.precision import canonical_compute_dtype, matmul
 
 
+@exportable
 class GRUParams(NamedTuple):
     """GRU parameters: ``w_ih [D, 3H]``, ``w_hh [H, 3H]``, ``b [3H]``, ``b_hn [H]``."""
 
@@ -44,6 +49,16 @@ class GRUParams(NamedTuple):
     w_hh: jax.Array
     b: jax.Array
     b_hn: jax.Array
+
+
+@dataclasses.dataclass(frozen=True)
+class GRUConfig:
+    """The static configuration of a GRU cell: ``gru(**asdict(config))`` rebuilds it."""
+
+    hidden_size: int
+    input_init: str = "glorot_uniform"
+    recurrent_init: str = "orthogonal"
+    compute_dtype: Any = None
 
 
 def gru(
@@ -62,10 +77,12 @@ def gru(
       compute_dtype: matmul operand dtype, None for the params' own dtype.
 
     Returns:
-      A ``Cell`` whose carry and output are ``h [..., H]``.
+      A ``Cell`` whose carry and output are ``h [..., H]`` and whose
+      ``config`` is a ``GRUConfig``.
     """
     H = check_positive_int(hidden_size, "hidden_size")
     compute_dtype = canonical_compute_dtype(compute_dtype)
+    config = GRUConfig(H, input_init, recurrent_init, compute_dtype)
 
     def init(key: jax.Array, input_size: int) -> GRUParams:
         check_positive_int(input_size, "input_size")
@@ -78,7 +95,7 @@ def gru(
         )
 
     def initial_carry(batch_shape=(), dtype=jnp.float32) -> jax.Array:
-        return jnp.zeros(tuple(batch_shape) + (H,), dtype)
+        return jnp.zeros(as_batch_shape(batch_shape) + (H,), dtype)
 
     def check_params(params, argname: str = "params") -> None:
         check_params_type(params, GRUParams, "GRU", argname)
@@ -90,9 +107,11 @@ def gru(
     def input_projection(params: GRUParams, xs: jax.Array) -> jax.Array:
         return matmul(xs, params.w_ih, compute_dtype) + params.b
 
-    def recurrent_step(params: GRUParams, h: jax.Array, xp_t: jax.Array):
+    def recurrent_step(params: GRUParams, h: jax.Array, xp_t: jax.Array, *, hidden_mask=None):
         a_r, a_z, a_n = split_gates(xp_t, 3)
-        u_r, u_z, u_n = split_gates(matmul(h, params.w_hh, compute_dtype), 3)
+        u_r, u_z, u_n = split_gates(
+            matmul(mask_hidden(h, hidden_mask), params.w_hh, compute_dtype), 3
+        )
         r = jax.nn.sigmoid(a_r + u_r)
         z = jax.nn.sigmoid(a_z + u_z)
         n = jnp.tanh(a_n + r * (u_n + params.b_hn))
@@ -109,4 +128,6 @@ def gru(
         input_projection=input_projection,
         recurrent_step=recurrent_step,
         check_params=check_params,
+        input_size=lambda params: params.w_ih.shape[-2],
+        config=config,
     )

@@ -35,7 +35,8 @@ Gate math and the state are float32 (see ``lstmjax.precision``); with
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import dataclasses
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -43,18 +44,26 @@ import jax.numpy as jnp
 from lstmjax import init as initializers
 from lstmjax.cells.base import (
     Cell,
+    Fused,
     LayerNormParams,
     apply_layer_norm,
+    as_batch_shape,
     check_params_type,
     check_positive_int,
+    check_real,
     check_shape,
+    exportable,
     layer_norm_init,
     make_cell,
+    mask_hidden,
     split_gates,
 )
+from lstmjax.kernels.lstm_scan import lstm_directions
 from lstmjax.precision import canonical_compute_dtype, matmul
+from lstmjax.validation import check_flag
 
 
+@exportable
 class LSTMLayerNorm(NamedTuple):
     """Layer-norm params: ``input`` and ``hidden`` ``[G*H]``, ``cell`` ``[H]``."""
 
@@ -63,6 +72,7 @@ class LSTMLayerNorm(NamedTuple):
     cell: LayerNormParams
 
 
+@exportable
 class LSTMParams(NamedTuple):
     """LSTM parameters. ``G`` is 4 (3 when coupled), ``P`` the output size.
 
@@ -84,11 +94,53 @@ class LSTMParams(NamedTuple):
     layer_norm: LSTMLayerNorm | None = None
 
 
+@exportable
 class LSTMState(NamedTuple):
     """The LSTM carry: hidden state ``h [..., P]`` and cell state ``c [..., H]``."""
 
     h: jax.Array
     c: jax.Array
+
+
+@dataclasses.dataclass(frozen=True)
+class LSTMConfig:
+    """The static configuration of an LSTM cell: ``lstm(**asdict(config))`` rebuilds it."""
+
+    hidden_size: int
+    forget_bias: float = 1.0
+    chrono: float | None = None
+    peephole: bool = False
+    proj_size: int | None = None
+    layer_norm: bool = False
+    coupled: bool = False
+    input_init: str = "glorot_uniform"
+    recurrent_init: str = "orthogonal"
+    compute_dtype: Any = None
+
+    @property
+    def plain(self) -> bool:
+        """No peephole, projection, layer norm or coupling: the fused kernel's LSTM."""
+        return not (self.peephole or self.proj_size or self.layer_norm or self.coupled)
+
+
+def _fused_scan(compute_dtype):
+    """The plain LSTM's ``Fused.scan`` (``lstmjax.kernels.lstm_scan.lstm_directions``)."""
+
+    def scan(params, xs, carries, mask, unroll):
+        ys, (h, c) = lstm_directions(
+            tuple(p.w_ih for p in params),
+            tuple(p.b for p in params),
+            tuple(p.w_hh for p in params),
+            tuple(xs),
+            tuple(carry.h for carry in carries),
+            tuple(carry.c for carry in carries),
+            mask,
+            compute_dtype,
+            unroll,
+        )
+        return ys, tuple(LSTMState(h_d, c_d) for h_d, c_d in zip(h, c))
+
+    return scan
 
 
 def lstm(
@@ -121,16 +173,38 @@ def lstm(
         the params' own dtype.
 
     Returns:
-      A ``Cell`` whose carry is ``LSTMState`` and whose output is ``h``.
+      A ``Cell`` whose carry is ``LSTMState``, whose output is ``h`` and whose
+      ``config`` is an ``LSTMConfig``; a plain LSTM (no peephole, projection,
+      layer norm or coupling) carries the fused kernel.
     """
     H = check_positive_int(hidden_size, "hidden_size")
     if proj_size is not None:
-        check_positive_int(proj_size, "proj_size")
+        proj_size = check_positive_int(proj_size, "proj_size")
         if proj_size >= H:
             raise ValueError(f"proj_size: expected < hidden_size={H}, got {proj_size}")
+    forget_bias = check_real(forget_bias, "forget_bias")
+    chrono = check_real(chrono, "chrono", optional=True)
     if chrono is not None and chrono <= 2:
         raise ValueError(f"chrono: expected T_max > 2, got {chrono}")
+    for flag, argname in (
+        (peephole, "peephole"),
+        (layer_norm, "layer_norm"),
+        (coupled, "coupled"),
+    ):
+        check_flag(flag, argname)
     compute_dtype = canonical_compute_dtype(compute_dtype)
+    config = LSTMConfig(
+        H,
+        forget_bias,
+        chrono,
+        bool(peephole),
+        proj_size,
+        bool(layer_norm),
+        bool(coupled),
+        input_init,
+        recurrent_init,
+        compute_dtype,
+    )
     P = proj_size or H
     G = 3 if coupled else 4
     # Row of each gate inside the fused blocks.
@@ -163,7 +237,7 @@ def lstm(
         )
 
     def initial_carry(batch_shape=(), dtype=jnp.float32) -> LSTMState:
-        batch_shape = tuple(batch_shape)
+        batch_shape = as_batch_shape(batch_shape)
         return LSTMState(
             h=jnp.zeros(batch_shape + (P,), dtype), c=jnp.zeros(batch_shape + (H,), dtype)
         )
@@ -194,9 +268,9 @@ def lstm(
             z = apply_layer_norm(z, params.layer_norm.input)
         return z + params.b
 
-    def recurrent_step(params: LSTMParams, carry: LSTMState, xp_t: jax.Array):
+    def recurrent_step(params: LSTMParams, carry: LSTMState, xp_t: jax.Array, *, hidden_mask=None):
         h, c = carry
-        zh = matmul(h, params.w_hh, compute_dtype)
+        zh = matmul(mask_hidden(h, hidden_mask), params.w_hh, compute_dtype)
         if params.layer_norm is not None:
             zh = apply_layer_norm(zh, params.layer_norm.hidden)
         gates = split_gates(xp_t + zh, G)
@@ -226,6 +300,7 @@ def lstm(
         c_new = c_new.astype(c.dtype)
         return LSTMState(h_new, c_new), h_new
 
+    fused = Fused(_fused_scan(compute_dtype), input_projection, recurrent_step)
     return make_cell(
         "LSTM",
         H,
@@ -236,4 +311,7 @@ def lstm(
         input_projection=input_projection,
         recurrent_step=recurrent_step,
         check_params=check_params,
+        input_size=lambda params: params.w_ih.shape[-2],
+        config=config,
+        fused=fused if config.plain else None,
     )

@@ -11,7 +11,8 @@ the vanishing-gradient problem that the LSTM's additive cell state avoids.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import dataclasses
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -19,22 +20,37 @@ import jax.numpy as jnp
 from lstmjax import init as initializers
 from lstmjax.cells.base import (
     Cell,
+    as_batch_shape,
     check_params_type,
     check_positive_int,
     check_shape,
+    exportable,
     make_cell,
+    mask_hidden,
 )
 from lstmjax.precision import canonical_compute_dtype, matmul
 
 _NONLINEARITIES = {"tanh": jnp.tanh, "relu": jax.nn.relu}
 
 
+@exportable
 class SimpleRNNParams(NamedTuple):
     """Elman RNN parameters: ``w_ih [D, H]``, ``w_hh [H, H]``, ``b [H]``."""
 
     w_ih: jax.Array
     w_hh: jax.Array
     b: jax.Array
+
+
+@dataclasses.dataclass(frozen=True)
+class SimpleRNNConfig:
+    """The static configuration of a plain RNN cell: ``simple_rnn(**asdict(config))``."""
+
+    hidden_size: int
+    nonlinearity: str = "tanh"
+    input_init: str = "glorot_uniform"
+    recurrent_init: str = "orthogonal"
+    compute_dtype: Any = None
 
 
 def simple_rnn(
@@ -55,7 +71,8 @@ def simple_rnn(
       compute_dtype: matmul operand dtype, None for the params' own dtype.
 
     Returns:
-      A ``Cell`` whose carry and output are ``h [..., H]``.
+      A ``Cell`` whose carry and output are ``h [..., H]`` and whose
+      ``config`` is a ``SimpleRNNConfig``.
     """
     H = check_positive_int(hidden_size, "hidden_size")
     if nonlinearity not in _NONLINEARITIES:
@@ -64,6 +81,7 @@ def simple_rnn(
         )
     activation = _NONLINEARITIES[nonlinearity]
     compute_dtype = canonical_compute_dtype(compute_dtype)
+    config = SimpleRNNConfig(H, nonlinearity, input_init, recurrent_init, compute_dtype)
 
     def init(key: jax.Array, input_size: int) -> SimpleRNNParams:
         check_positive_int(input_size, "input_size")
@@ -75,7 +93,7 @@ def simple_rnn(
         )
 
     def initial_carry(batch_shape=(), dtype=jnp.float32) -> jax.Array:
-        return jnp.zeros(tuple(batch_shape) + (H,), dtype)
+        return jnp.zeros(as_batch_shape(batch_shape) + (H,), dtype)
 
     def check_params(params, argname: str = "params") -> None:
         check_params_type(params, SimpleRNNParams, "SimpleRNN", argname)
@@ -86,8 +104,9 @@ def simple_rnn(
     def input_projection(params: SimpleRNNParams, xs: jax.Array) -> jax.Array:
         return matmul(xs, params.w_ih, compute_dtype) + params.b
 
-    def recurrent_step(params: SimpleRNNParams, h: jax.Array, xp_t: jax.Array):
-        h_new = activation(xp_t + matmul(h, params.w_hh, compute_dtype)).astype(h.dtype)
+    def recurrent_step(params: SimpleRNNParams, h: jax.Array, xp_t: jax.Array, *, hidden_mask=None):
+        zh = matmul(mask_hidden(h, hidden_mask), params.w_hh, compute_dtype)
+        h_new = activation(xp_t + zh).astype(h.dtype)
         return h_new, h_new
 
     return make_cell(
@@ -100,4 +119,6 @@ def simple_rnn(
         input_projection=input_projection,
         recurrent_step=recurrent_step,
         check_params=check_params,
+        input_size=lambda params: params.w_ih.shape[-2],
+        config=config,
     )

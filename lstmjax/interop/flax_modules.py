@@ -1,8 +1,8 @@
 """Flax linen and NNX modules around lstmjax layers.
 
 The modules only own parameters: the computation is the layer's own pure
-function (``lstmjax.rnn`` for a cell, ``Bidirectional.apply``,
-``Stack.apply``), so a Flax model and a pure-function model with the same
+``apply`` (the layer protocol: a cell, ``Bidirectional``, ``Stack`` or a
+cell from ``lstmjax.make_cell``), so a Flax model and a pure-function model with the same
 params compute the same numbers. The params are the layer's own pytree
 (``LSTMParams`` and friends), under the name ``"rnn"``.
 
@@ -30,10 +30,7 @@ import jax
 from flax import linen as nn
 from flax import nnx
 
-from lstmjax.bidirectional import Bidirectional
-from lstmjax.cells.base import Cell
-from lstmjax.rnn import rnn
-from lstmjax.stack import Stack
+from lstmjax.validation import check_implementation
 
 
 def apply_layer(
@@ -45,28 +42,34 @@ def apply_layer(
     initial_carry=None,
     time_major: bool = False,
     unroll: int | None = None,
+    implementation: str = "auto",
     dropout_key: jax.Array | None = None,
 ):
-    """Runs a cell, ``Bidirectional`` or ``Stack`` on ``xs [B, T, D]`` -> ``(ys, final)``.
+    """Runs any layer of the protocol on ``xs [B, T, D]`` -> ``(ys, final)``.
 
-    ``dropout_key`` turns on a stack's between-layer dropout (training mode);
-    cells and bidirectional layers have none.
+    ``dropout_key`` turns on the layer's dropout (training mode); a layer
+    without dropout ignores it.
     """
-    kwargs = dict(lengths=lengths, initial_carry=initial_carry, time_major=time_major)
-    if isinstance(layer, Stack):
-        train = dropout_key is not None
-        return layer.apply(
-            params, xs, unroll=unroll, train=train, dropout_key=dropout_key, **kwargs
+    if not callable(getattr(layer, "apply", None)):
+        raise TypeError(
+            f"layer: expected a layer with apply (a cell, Bidirectional or Stack), "
+            f"got {type(layer).__name__}"
         )
-    if isinstance(layer, Bidirectional):
-        return layer.apply(params, xs, unroll=unroll, **kwargs)
-    if isinstance(layer, Cell):
-        return rnn(layer, params, xs, unroll=unroll, **kwargs)
-    raise TypeError(f"layer: expected a Cell, Bidirectional or Stack, got {type(layer).__name__}")
+    return layer.apply(
+        params,
+        xs,
+        lengths=lengths,
+        initial_carry=initial_carry,
+        time_major=time_major,
+        unroll=unroll,
+        implementation=check_implementation(implementation),
+        train=dropout_key is not None,
+        dropout_key=dropout_key,
+    )
 
 
 def _needs_dropout(layer) -> bool:
-    return isinstance(layer, Stack) and layer.dropout > 0.0 and len(layer.layers) > 1
+    return getattr(layer, "dropout", 0.0) > 0.0
 
 
 class LinenRNN(nn.Module):
@@ -77,11 +80,13 @@ class LinenRNN(nn.Module):
         ``Bidirectional`` or a ``Stack``.
       time_major: inputs ``[T, B, D]`` instead of ``[B, T, D]``.
       unroll: ``lax.scan`` steps per iteration; None for the backend default.
+      implementation: ``"auto"``, ``"reference"`` or ``"fused"`` (``lstmjax.rnn``).
     """
 
     layer: Any
     time_major: bool = False
     unroll: int | None = None
+    implementation: str = "auto"
 
     @nn.compact
     def __call__(self, xs, *, lengths=None, initial_carry=None, deterministic: bool = True):
@@ -100,6 +105,7 @@ class LinenRNN(nn.Module):
             initial_carry=initial_carry,
             time_major=self.time_major,
             unroll=self.unroll,
+            implementation=self.implementation,
             dropout_key=self.make_rng("dropout") if use_dropout else None,
         )
 
@@ -117,7 +123,7 @@ class NNXRNN(nnx.Module):
       rngs: ``nnx.Rngs``; its ``params`` stream initialises the layer.
       params: existing params for ``layer`` (e.g. from ``lstmjax.interop.torch``)
         to use instead of initialising.
-      time_major, unroll: as for ``lstmjax.rnn``.
+      time_major, unroll, implementation: as for ``lstmjax.rnn``.
     """
 
     def __init__(
@@ -129,6 +135,7 @@ class NNXRNN(nnx.Module):
         params=None,
         time_major: bool = False,
         unroll: int | None = None,
+        implementation: str = "auto",
     ):
         if params is None:
             if rngs is None:
@@ -137,6 +144,7 @@ class NNXRNN(nnx.Module):
         self.layer = layer
         self.time_major = time_major
         self.unroll = unroll
+        self.implementation = check_implementation(implementation)
         self.rnn = nnx.data(jax.tree.map(nnx.Param, params))
 
     def pure_params(self):
@@ -157,5 +165,6 @@ class NNXRNN(nnx.Module):
             initial_carry=initial_carry,
             time_major=self.time_major,
             unroll=self.unroll,
+            implementation=self.implementation,
             dropout_key=rngs.dropout() if use_dropout else None,
         )

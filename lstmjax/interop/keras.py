@@ -40,7 +40,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lstmjax.bidirectional import bidirectional
+from lstmjax._bidirectional import bidirectional
 from lstmjax.cells.gru import GRUParams, gru
 from lstmjax.cells.lstm import LSTMParams, lstm
 from lstmjax.cells.simple_rnn import SimpleRNNParams, simple_rnn

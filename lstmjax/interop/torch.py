@@ -34,12 +34,12 @@ from collections.abc import Mapping, Sequence
 import jax.numpy as jnp
 import numpy as np
 
-from lstmjax.bidirectional import bidirectional as make_bidirectional
+from lstmjax._bidirectional import bidirectional as make_bidirectional
+from lstmjax._stack import Stack, stack
 from lstmjax.cells.gru import GRUParams, gru
 from lstmjax.cells.lstm import LSTMParams, lstm
 from lstmjax.cells.simple_rnn import SimpleRNNParams, simple_rnn
 from lstmjax.interop._weights import WeightReader, to_numpy
-from lstmjax.stack import Stack, stack
 
 MODES = ("LSTM", "GRU", "RNN_TANH", "RNN_RELU")
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}

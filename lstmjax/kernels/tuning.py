@@ -40,8 +40,12 @@ UNROLL = {"cpu": (4, 1), "gpu": (8, 8), "cuda": (8, 8), "rocm": (8, 8), "tpu": (
 def default_unroll(num_steps: int, *, backward: bool = False) -> int:
     """The ``unroll`` of a loop of ``num_steps`` on the default backend (at least 1).
 
-    ``backward`` picks the value for the reverse scan of a custom VJP.
+    ``backward`` picks the value for the reverse scan of a custom VJP. A
+    symbolic ``num_steps`` (``jax.export``) gets 1: ``lax.scan`` cannot split
+    a loop of unknown length into unrolled blocks.
     """
+    if jax.export.is_symbolic_dim(num_steps):
+        return 1
     forward, reverse = UNROLL.get(jax.default_backend(), (1, 1))
     return max(1, min(reverse if backward else forward, num_steps))
 

@@ -13,36 +13,35 @@ so dropout between its layers comes for free.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import optax
 
 from lstmjax.models.pooling import POOLS, pool
 from lstmjax.models.readout import linear_readout
-from lstmjax.stack import Stack
+from lstmjax.validation import check_layer
 
 
 class Classifier(NamedTuple):
     """``init(key, input_size)`` and ``apply(params, xs, lengths, ...) -> logits [B, C]``."""
 
-    encoder: Stack
+    encoder: Any
     num_classes: int
     pool: str
     init: Callable
     apply: Callable
 
 
-def sequence_classifier(encoder: Stack, num_classes: int, *, pool_how: str = "mean") -> Classifier:
+def sequence_classifier(encoder: Any, num_classes: int, *, pool_how: str = "mean") -> Classifier:
     """Builds a classifier over ``encoder``'s pooled outputs.
 
     Args:
-      encoder: an ``lstmjax.stack`` of cells and/or bidirectional layers.
+      encoder: any layer (a cell, a bidirectional layer, a stack).
       num_classes: ``C``, at least 2.
       pool_how: one of ``lstmjax.models.pooling.POOLS``.
     """
-    if not isinstance(encoder, Stack):
-        raise TypeError(f"encoder: expected an lstmjax.stack, got {type(encoder).__name__}")
+    check_layer(encoder, "encoder")
     if num_classes < 2:
         raise ValueError(f"num_classes: expected >= 2, got {num_classes}")
     if pool_how not in POOLS:

@@ -19,13 +19,13 @@ Inputs and targets are scaled with ``lstmjax.models.window_scaling`` first.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 from lstmjax.models.readout import last_step_readout, per_step_readout
-from lstmjax.stack import Stack
+from lstmjax.validation import check_layer
 
 
 class Forecaster(NamedTuple):
@@ -33,17 +33,16 @@ class Forecaster(NamedTuple):
     ``[B, horizon]``; recursive: ``[B, C]``, the next value at each step);
     ``forecast(params, x [B, C]) -> [B, horizon]``."""
 
-    encoder: Stack
+    encoder: Any
     horizon: int
     init: Callable
     apply: Callable
     forecast: Callable
 
 
-def forecaster(encoder: Stack, horizon: int) -> Forecaster:
+def forecaster(encoder: Any, horizon: int) -> Forecaster:
     """Builds a forecaster of ``horizon`` steps over a univariate ``encoder`` (input size 1)."""
-    if not isinstance(encoder, Stack):
-        raise TypeError(f"encoder: expected an lstmjax.stack, got {type(encoder).__name__}")
+    check_layer(encoder, "encoder")
     if horizon < 1:
         raise ValueError(f"horizon: expected >= 1, got {horizon}")
     readout = last_step_readout(horizon)
@@ -62,10 +61,9 @@ def forecaster(encoder: Stack, horizon: int) -> Forecaster:
     return Forecaster(encoder, horizon, init, apply, apply)
 
 
-def recursive_forecaster(encoder: Stack, horizon: int) -> Forecaster:
+def recursive_forecaster(encoder: Any, horizon: int) -> Forecaster:
     """Builds a next-value model over ``encoder`` (input size 1) that forecasts recursively."""
-    if not isinstance(encoder, Stack):
-        raise TypeError(f"encoder: expected an lstmjax.stack, got {type(encoder).__name__}")
+    check_layer(encoder, "encoder")
     if horizon < 1:
         raise ValueError(f"horizon: expected >= 1, got {horizon}")
     readout = per_step_readout(1)

@@ -15,37 +15,41 @@ character at a time at a softmax temperature.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import optax
 
-from lstmjax.cells.base import Cell
 from lstmjax.models.readout import per_step_readout
-from lstmjax.stack import Stack
+from lstmjax.validation import check_layer
 
 
 class LanguageModel(NamedTuple):
     """``init(key)``, ``apply(params, ids, carry, ...)``, ``initial_carry(batch_size)``."""
 
     vocab_size: int
-    encoder: Stack
+    encoder: Any
     init: Callable
     apply: Callable
     initial_carry: Callable
 
 
-def language_model(vocab_size: int, encoder: Stack, *, embed_size: int) -> LanguageModel:
+def language_model(vocab_size: int, encoder: Any, *, embed_size: int) -> LanguageModel:
     """Builds a language model over ``vocab_size`` tokens.
 
     Args:
       vocab_size: ``V``.
-      encoder: an ``lstmjax.stack`` of (forward) cells; its input size is ``embed_size``.
+      encoder: a causal layer (a cell or a stack of unidirectional layers; a
+        bidirectional layer would read the tokens it must predict); its input
+        size is ``embed_size``.
       embed_size: ``E``, the width of the token embedding.
     """
-    if not isinstance(encoder, Stack) or not all(isinstance(c, Cell) for c in encoder.layers):
-        raise TypeError("encoder: expected an lstmjax.stack of forward cells (no bidirectional)")
+    if not check_layer(encoder, "encoder").causal:
+        raise ValueError(
+            "encoder: expected a causal layer (a cell or a stack of unidirectional layers); "
+            "a bidirectional layer sees the next tokens it is trained to predict"
+        )
     if vocab_size < 2 or embed_size < 1:
         raise ValueError(
             f"vocab_size >= 2 and embed_size >= 1 expected, got {vocab_size}, {embed_size}"
@@ -61,7 +65,7 @@ def language_model(vocab_size: int, encoder: Stack, *, embed_size: int) -> Langu
         }
 
     def initial_carry(batch_size: int):
-        return tuple(cell.initial_carry((batch_size,)) for cell in encoder.layers)
+        return encoder.initial_carry((batch_size,))
 
     def apply(params, ids, carry, *, train: bool = False, dropout_key=None):
         xs = jnp.take(params["embed"], ids, axis=0)

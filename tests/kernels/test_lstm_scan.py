@@ -1,6 +1,6 @@
 """The custom-VJP LSTM fast path equals the reference ``lax.scan``, values and gradients."""
 
-import importlib
+import functools
 import math
 import re
 
@@ -15,24 +15,18 @@ from jax.test_util import check_grads
 
 import lstmjax as lj
 from lstmjax.kernels import tuning
-from lstmjax.kernels.dispatch import plain_lstm
 from lstmjax.kernels.lstm_scan import lstm_directions, lstm_sequence
 
-rnn_module = importlib.import_module("lstmjax.rnn")  # ``lstmjax.rnn`` is also the function
-bidirectional_module = importlib.import_module("lstmjax.bidirectional")
+
+def fused_and_reference(fn, apply, *args):
+    """``fn(apply_impl, *args)`` with ``apply``'s ``implementation`` "fused", then "reference"."""
+    return tuple(
+        fn(functools.partial(apply, implementation=impl), *args) for impl in ("fused", "reference")
+    )
 
 
-@pytest.fixture
-def reference(monkeypatch):
-    """Runs a function with the fast path switched off (the reference scan)."""
-
-    def run(fn, *args):
-        with monkeypatch.context() as m:
-            m.setattr(rnn_module, "fast_scan", lambda *a, **k: None)
-            m.setattr(bidirectional_module, "fast_scan_directions", lambda *a, **k: None)
-            return fn(*args)
-
-    return run
+def _call(apply, *args):
+    return apply(*args)
 
 
 def _random_params(cell, key, input_size):
@@ -67,7 +61,7 @@ LENGTHS = jnp.array([6, 0, 3, 1, 5])
 
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("lengths", [None, LENGTHS])
-def test_rnn_matches_reference(reference, reverse, lengths):
+def test_rnn_matches_reference(reverse, lengths):
     cell = lj.lstm(4)
     params = _random_params(cell, jax.random.key(0), 3)
     xs = jax.random.normal(jax.random.key(1), (5, 6, 3))
@@ -75,56 +69,56 @@ def test_rnn_matches_reference(reference, reverse, lengths):
         lambda x: jax.random.normal(jax.random.key(2), x.shape), cell.initial_carry((5,))
     )
 
-    def apply(p, x, c):
-        return lj.rnn(cell, p, x, lengths=lengths, initial_carry=c, reverse=reverse)
+    def apply(p, x, c, implementation):
+        return lj.rnn(
+            cell,
+            p,
+            x,
+            lengths=lengths,
+            initial_carry=c,
+            reverse=reverse,
+            implementation=implementation,
+        )
 
-    fast = _loss_and_grads(apply, params, xs, carry)
-    ref = reference(_loss_and_grads, apply, params, xs, carry)
+    fast, ref = fused_and_reference(_loss_and_grads, apply, params, xs, carry)
     _assert_close(fast, ref, 1e-5)
-    ys, _ = apply(params, xs, carry)
-    ys_ref, _ = reference(apply, params, xs, carry)
+    (ys, _), (ys_ref, _) = fused_and_reference(_call, apply, params, xs, carry)
     _assert_close(ys, ys_ref, 1e-5)
 
 
-def test_bidirectional_and_stack_match_reference(reference):
+def test_bidirectional_and_stack_match_reference():
     net = lj.stack([lj.bidirectional(lj.lstm(4)), lj.lstm(3)], residual=False)
     params = _random_params(net, jax.random.key(0), 3)
     xs = jax.random.normal(jax.random.key(1), (5, 6, 3))
 
-    def apply(p, x, c):
-        return net.apply(p, x, lengths=LENGTHS)
+    def apply(p, x, c, implementation):
+        return net.apply(p, x, lengths=LENGTHS, implementation=implementation)
 
-    fast = _loss_and_grads(apply, params, xs, None)
-    ref = reference(_loss_and_grads, apply, params, xs, None)
+    fast, ref = fused_and_reference(_loss_and_grads, apply, params, xs, None)
     _assert_close(fast, ref, 1e-5)
 
 
-def test_bidirectional_merge_none_matches_reference(reference):
+def test_bidirectional_merge_none_matches_reference():
     bi = lj.bidirectional(lj.lstm(4), merge="none")
     params = bi.init(jax.random.key(3), 2)
     xs = jax.random.normal(jax.random.key(4), (2, 5, 6, 2))  # two leading batch dims
     lengths = jnp.array([[6, 2, 0, 4, 1], [3, 6, 5, 1, 0]])
 
-    def apply(p, x, c):
-        return bi.apply(p, x, lengths=lengths)
+    def apply(p, x, c, implementation):
+        return bi.apply(p, x, lengths=lengths, implementation=implementation)
 
-    _assert_close(
-        _loss_and_grads(apply, params, xs, None),
-        reference(_loss_and_grads, apply, params, xs, None),
-        1e-5,
-    )
+    _assert_close(*fused_and_reference(_loss_and_grads, apply, params, xs, None), 1e-5)
 
 
-def test_bfloat16_policy_matches_reference(reference):
+def test_bfloat16_policy_matches_reference():
     cell = lj.lstm(8, compute_dtype=jnp.bfloat16)
     params = _random_params(cell, jax.random.key(0), 5)
     xs = jax.random.normal(jax.random.key(1), (5, 6, 5))
 
-    def apply(p, x, c):
-        return lj.rnn(cell, p, x, lengths=LENGTHS)
+    def apply(p, x, c, implementation="auto"):
+        return lj.rnn(cell, p, x, lengths=LENGTHS, implementation=implementation)
 
-    fast = _loss_and_grads(apply, params, xs, None)
-    ref = reference(_loss_and_grads, apply, params, xs, None)
+    fast, ref = fused_and_reference(_loss_and_grads, apply, params, xs, None)
     _assert_close(fast, ref, 1e-2)
     ys, final = apply(params, xs, None)
     assert ys.dtype == jnp.float32 and final.c.dtype == jnp.float32
@@ -145,17 +139,10 @@ def test_property_fast_equals_reference(B, T, D, H, data):
     params = _random_params(cell, jax.random.key(B * 100 + T), D)
     xs = jax.random.normal(jax.random.key(D), (B, T, D))
 
-    def apply(p, x, c):
-        return lj.rnn(cell, p, x, lengths=lengths, reverse=reverse)
+    def apply(p, x, c, implementation):
+        return lj.rnn(cell, p, x, lengths=lengths, reverse=reverse, implementation=implementation)
 
-    fast = _loss_and_grads(apply, params, xs, None)
-    original = rnn_module.fast_scan
-    rnn_module.fast_scan = lambda *a, **k: None
-    try:
-        ref = _loss_and_grads(apply, params, xs, None)
-    finally:
-        rnn_module.fast_scan = original
-    _assert_close(fast, ref, 1e-5)
+    _assert_close(*fused_and_reference(_loss_and_grads, apply, params, xs, None), 1e-5)
 
 
 @pytest.mark.parametrize("masked", [False, True])
@@ -202,7 +189,7 @@ def _has_custom_vjp(fn, *args) -> bool:
     return any(e.primitive.name == "custom_vjp_call" for e in jaxpr.jaxpr.eqns)
 
 
-def test_dispatch_takes_fast_path_only_for_plain_lstm():
+def test_auto_takes_fused_path_only_for_a_plain_lstm():
     xs = jnp.ones((2, 3, 4))
     for cell, fast in [
         (lj.lstm(5), True),
@@ -214,7 +201,7 @@ def test_dispatch_takes_fast_path_only_for_plain_lstm():
         (lj.gru(5), False),
     ]:
         params = cell.init(jax.random.key(0), 4)
-        assert plain_lstm(cell, params) == fast
+        assert (cell.fused_scan() is not None) == fast
         assert _has_custom_vjp(lambda p, x, c=cell: lj.rnn(c, p, x), params, xs) == fast
 
 

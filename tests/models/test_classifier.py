@@ -33,7 +33,7 @@ def test_cross_entropy_of_uniform_logits_is_log_classes():
 
 def test_bad_arguments():
     with pytest.raises(TypeError, match="encoder"):
-        sequence_classifier(lj.lstm(4), 3)
+        sequence_classifier(object(), 3)
     with pytest.raises(ValueError, match="num_classes"):
         sequence_classifier(lj.stack([lj.lstm(4)]), 1)
     with pytest.raises(ValueError, match="pool_how"):

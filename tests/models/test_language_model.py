@@ -50,5 +50,5 @@ def test_bad_arguments():
         sample(model, params, jnp.array([1]), 3, temperature=0.0, key=jax.random.key(0))
     with pytest.raises(ValueError, match="prompt"):
         sample(model, params, jnp.zeros((0,), jnp.int32), 3, temperature=1.0, key=jax.random.key(0))
-    with pytest.raises(TypeError, match="encoder"):
+    with pytest.raises(ValueError, match="encoder: expected a causal layer"):
         language_model(11, lj.stack([lj.bidirectional(lj.lstm(4))]), embed_size=4)

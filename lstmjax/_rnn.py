@@ -17,19 +17,52 @@ import jax
 import jax.numpy as jnp
 
 from lstmjax.cells.base import Cell
-from lstmjax.kernels.dispatch import fast_scan
 from lstmjax.kernels.tuning import default_unroll
 from lstmjax.masking import length_mask, reverse_in_length
 from lstmjax.precision import state_dtype
-from lstmjax.validation import check_carry, check_inputs, check_lengths
+from lstmjax.validation import (
+    check_carry,
+    check_flag,
+    check_float_params,
+    check_implementation,
+    check_input_features,
+    check_inputs,
+    check_lengths,
+    check_unroll,
+)
 
 
-def scan_time_major(cell: Cell, params, xs, carry, mask, unroll: int | None = None):
+def fused_kernel(cell: Cell, implementation: str, num_steps: int):
+    """The cell's fused scan (``Fused.scan``) to run, or None for the reference scan.
+
+    ``"auto"`` takes the fused kernel where the cell has one (and ``T > 0``);
+    ``"reference"`` never does; ``"fused"`` insists, and raises for a cell
+    without one (a custom or derived cell, an LSTM with peepholes ...).
+    """
+    kernel = cell.fused_scan()
+    if implementation == "fused" and kernel is None:
+        reason = (
+            "it was derived from a factory's cell with other functions"
+            if cell.fused is not None
+            else "none exists for its functions or options"
+        )
+        raise ValueError(
+            f'implementation: "fused" needs a cell with a fused kernel; this {cell.name} '
+            f'cell has none ({reason}); use "auto" or "reference"'
+        )
+    if implementation == "reference" or num_steps == 0:
+        return None
+    return kernel
+
+
+def scan_time_major(
+    cell: Cell, params, xs, carry, mask, unroll: int | None = None, implementation: str = "auto"
+):
     """The loop itself, on flat time-major arrays.
 
-    The input projection of all steps is one matmul; the loop is a fast path
-    from ``lstmjax.kernels`` where one covers the cell (the plain LSTM: a
-    custom-VJP scan), else ``scan_reference``. Both compute the same function.
+    Runs the cell's fused kernel where ``implementation`` allows one
+    (``fused_kernel``), else ``scan_reference`` over the hoisted input
+    projection. Both compute the same function.
 
     Args:
       cell: the cell.
@@ -38,14 +71,16 @@ def scan_time_major(cell: Cell, params, xs, carry, mask, unroll: int | None = No
       carry: the initial carry, leaves ``[B, ...]``.
       mask: ``[T, B]`` booleans (False on padding), or None for full sequences.
       unroll: steps per loop iteration (``lax.scan``'s ``unroll``); None for
-        the backend's measured default (``lstmjax.kernels.tuning``).
+        the backend's default (``lstmjax.kernels.tuning``).
+      implementation: ``"auto"``, ``"reference"`` or ``"fused"``.
 
     Returns:
       ``(ys [T, B, O], final_carry)``.
     """
-    fast = fast_scan(cell, params, xs, carry, mask, unroll)
-    if fast is not None:
-        return fast
+    kernel = fused_kernel(cell, implementation, xs.shape[0])
+    if kernel is not None:
+        (ys,), (final,) = kernel((params,), (xs,), (carry,), mask, unroll)
+        return ys, final
     if unroll is None:
         unroll = default_unroll(xs.shape[0])
     return scan_reference(cell, params, cell.input_projection(params, xs), carry, mask, unroll)
@@ -84,14 +119,14 @@ class SequenceLayout:
     ``[T, B, D]`` with ``B = prod(batch_shape)``.
     """
 
-    def __init__(self, params, xs, lengths, *, time_major: bool):
-        self.time_major = time_major
-        self.num_steps, self.batch_shape = check_inputs(
-            xs, params.w_ih.shape[0], time_major=time_major
-        )
+    def __init__(self, cell: Cell, params, xs, lengths, *, time_major: bool):
+        self.time_major = check_flag(time_major, "time_major")
+        self.num_steps, self.batch_shape = check_inputs(xs, time_major=time_major)
+        leaves = check_float_params(params)
+        check_input_features(cell, params, xs)
         check_lengths(lengths, self.batch_shape, self.num_steps)
         self.batch_size = math.prod(self.batch_shape)
-        self.dtype = state_dtype(xs.dtype, params.w_ih.dtype)
+        self.dtype = state_dtype(xs.dtype, *(leaf.dtype for leaf in leaves))
 
     def inputs(self, xs):
         """``[..., T, D]`` -> ``[T, B, D]``."""
@@ -128,11 +163,13 @@ def rnn(
     time_major: bool = False,
     reverse: bool = False,
     unroll: int | None = None,
+    implementation: str = "auto",
 ):
     """Runs ``cell`` over the time axis of ``xs``.
 
     Args:
-      cell: a cell from ``lstmjax.lstm``, ``lstmjax.gru``, ``lstmjax.simple_rnn``.
+      cell: a cell from ``lstmjax.lstm``, ``lstmjax.gru``, ``lstmjax.simple_rnn``
+        or ``lstmjax.make_cell``.
       params: that cell's params.
       xs: ``[..., T, D]`` (any leading batch dims, possibly none), or
         ``[T, ..., D]`` with ``time_major=True``.
@@ -146,22 +183,32 @@ def rnn(
       unroll: steps per loop iteration, passed to ``jax.lax.scan``; None (the
         default) picks the backend's measured best (``lstmjax.kernels.tuning``).
         It changes speed, never results.
+      implementation: ``"auto"`` (the cell's fused kernel where it has one,
+        else the reference scan), ``"reference"`` (``lax.scan`` of the
+        cell's own ``recurrent_step``: every JAX transformation, forward-mode
+        autodiff included) or ``"fused"`` (the kernel, or a ``ValueError``
+        if the cell has none). Fused kernels define reverse-mode gradients only.
 
     Returns:
       ``(ys, final_carry)``: ``ys [..., T, O]`` (zero past each length) and the
       carry after each sequence's last valid step (after step 0 when reversed).
     """
+    if not isinstance(cell, Cell):
+        raise TypeError(f"cell: expected a Cell, got {type(cell).__name__}")
     cell.check_params(params)
-    layout = SequenceLayout(params, xs, lengths, time_major=time_major)
+    check_implementation(implementation)
+    reverse = check_flag(reverse, "reverse")
+    layout = SequenceLayout(cell, params, xs, lengths, time_major=time_major)
+    unroll = check_unroll(unroll, layout.num_steps)
     expected = cell.initial_carry(layout.batch_shape, layout.dtype)
-    check_carry(initial_carry, expected)
+    initial_carry = check_carry(initial_carry, expected)
     carry = layout.carry_in(expected if initial_carry is None else initial_carry)
     flat_lengths = layout.lengths(lengths)
     xs_t = layout.inputs(xs)
     if reverse:
         xs_t = reverse_in_length(xs_t, flat_lengths)
     mask = None if lengths is None else length_mask(flat_lengths, layout.num_steps)
-    ys, final = scan_time_major(cell, params, xs_t, carry, mask, unroll)
+    ys, final = scan_time_major(cell, params, xs_t, carry, mask, unroll, implementation)
     if reverse:
         ys = reverse_in_length(ys, flat_lengths)
     return layout.outputs(ys), layout.carry_out(final)
