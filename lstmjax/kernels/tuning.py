@@ -22,8 +22,9 @@ matmuls; on GPU, fewer kernel launches) for a larger program. Measured with
   5.8-7.8 ms, the default 2.5 / 6.6 ms. No k clearly beat the default, so
   it stayed.
 - GPU: unroll 8 both ways, where the plain ``lax.scan`` LSTM on an H200 ran
-  2.5x faster per step than with unroll 1 (shared/ANCHORS.md). TPU: not
-  measured; the GPU values.
+  2.5x faster per step than with unroll 1 (an anchor measurement made
+  outside this repository, to be re-run into benchmarks/RESULTS.md). TPU:
+  not measured; the GPU values.
 """
 
 from __future__ import annotations
