@@ -30,10 +30,9 @@ def default_unroll(num_steps: int, *, backward: bool = False) -> int:
 
 # backends whose bidirectional plain-LSTM layers run the directions' steps as
 # separate unbatched matmuls in one scan (``lstm_directions``) instead of
-# vmapping the one-direction kernel. CPU, 2-layer bi B16 T128 D=H256
-# (``benchmarks/ablations/split_directions.py``, one process): forward 76.7
-# -> 65.7 ms, forward+backward 248.6 -> 233.9 ms. Elsewhere unmeasured: on a
-# GPU it doubles the kernels launched per step, so the vmapped batched one stays.
+# vmapping the one-direction kernel: faster on CPU (benchmarks/RESULTS.md).
+# Elsewhere unmeasured: on a GPU it doubles the kernels launched per step, so
+# the vmapped batched one stays.
 SPLIT_DIRECTIONS = frozenset({"cpu"})
 
 
@@ -43,12 +42,9 @@ def split_directions() -> bool:
 
 
 # backend -> XLA compile options that made the plain-LSTM fast path faster.
-# CPU: route dots to XLA's Eigen GEMMs instead of YNNPACK fusions.
-# ``benchmarks/ablations/compiler_options.py`` (B16 T128 D=H256,
-# forward+backward, one process, without -> with): lstmjax LSTM 53.3 -> 48.8
-# ms; but the reference scan's autodiff backward, whose per-step
-# weight-gradient GEMMs are small, got slower: GRU 75.4 -> 78.6 ms, tanh RNN
-# 19.8 -> 28.0 ms, and Flax's LSTM 81.3 -> 187.8 ms. Hence opt-in, per jit.
+# CPU: route dots to XLA's Eigen GEMMs instead of YNNPACK fusions. They slow
+# the reference scan's autodiff backward (small per-step weight-gradient
+# GEMMs) down, hence opt-in, per jit (numbers: benchmarks/RESULTS.md).
 COMPILER_OPTIONS = {"cpu": {"xla_cpu_experimental_ynn_fusion_type": ""}}
 
 
