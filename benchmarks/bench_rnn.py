@@ -7,9 +7,9 @@
     python benchmarks/bench_rnn.py --compiler-options # jit lstmjax with lj.compiler_options()
     taskset -c 1 python benchmarks/bench_rnn.py --clock process   # 1 core, CPU time
 
-For each configuration ``B,T,D,H,layers,bidirectional`` (the lists of
-shared/ANCHORS.md) and dtype, every system is compiled (compile time reported
-apart), warmed up, then timed ``--repeats`` times, forward and
+For each configuration ``B,T,D,H,layers,bidirectional`` (the lists
+``CPU_CONFIGS`` / ``GPU_CONFIGS`` below) and dtype, every system is compiled
+(compile time reported apart), warmed up, then timed ``--repeats`` times, forward and
 forward+backward (gradients of a mean-square loss w.r.t. params and inputs).
 The systems' calls are interleaved (one call of each per round, in rotating
 order) so that a busy machine slows all of them alike; the table reports

@@ -36,12 +36,8 @@ every other gradient is ONE matmul over all ``T*B`` rows of ``dZ [T*B, 4H]``:
 
 Save or recompute: saving costs ``T*B*2H`` floats beyond the ``[T, B, 4H]``
 buffer the forward needs anyway; recomputing costs the backward a recurrent
-matmul and the transcendentals per step. Measured on the CPU (B16 T128
-D=H256, forward+backward): saving ``K`` 49.5 ms against recomputing 52.3 ms
-(``benchmarks/ablations/recompute.py``). Against the kernel before this one,
-which saved the gates and formed ``dz`` in the backward (``lstm_scan.py`` at
-commit 2d2c29d, timed in one process with this one when it landed, 435eac4):
-48 against 54 ms.
+matmul and the transcendentals per step. Saving measured faster on the
+CPU (``benchmarks/RESULTS.md``).
 
 Only reverse-mode differentiation is defined (``jax.grad``, ``jax.vjp``);
 forward mode (``jax.jvp``, ``jax.jacfwd``) raises, as for any ``custom_vjp``.

@@ -2,28 +2,10 @@
 
 ``lax.scan``'s ``unroll=k`` runs k steps per loop iteration: fewer loop
 iterations (on CPU, fewer trips through the runtime between the per-step
-matmuls; on GPU, fewer kernel launches) for a larger program. Measured with
-``benchmarks/bench_rnn.py --unroll k`` and the probes behind README's
-"Performance" (AMD EPYC, 2 cores, jax 0.10.2, a machine shared with other jobs):
-
-- CPU forward: unroll 4. With the machine loaded (load average 8-10) it took
-  the forward of ``B16 T128 D=H256`` from 78 to 32 ms and of ``B1 T512
-  D=H128`` from 12.4 to 2.9 ms against unroll 1; on a lighter load (3-4)
-  unroll 1, 2, 4 and 8 were within 3% of each other.
-- CPU backward (the reverse scan of the custom VJP): unroll 1. Against 4 it
-  took forward+backward of ``B16 T128 D=H256`` from 90 to 80 ms and of the
-  bidirectional layer from 256 to 230 ms (wall, 2 cores), 82 to 74 and 199 to
-  182 ms (CPU time, 1 core).
-- After the in-place ``K`` forward and three-product backward, quiet machine,
-  ``benchmarks/bench_rnn.py --systems lstmjax --burst 3 --repeats 10 --unroll
-  k`` (one process per k, so the spread is partly between processes): B16
-  T128 D=H256 forward 15.9-17.3 ms and forward+backward 46.6-56.7 ms over
-  k = 1, 2, 4, 8, the default 14.4 / 51.0 ms; B1 T512 D=H128 2.0-2.5 and
-  5.8-7.8 ms, the default 2.5 / 6.6 ms. No k clearly beat the default, so
-  it stayed.
-- GPU: unroll 8 both ways, where the plain ``lax.scan`` LSTM on an H200 ran
-  2.5x faster per step than with unroll 1 (shared/ANCHORS.md). TPU: not
-  measured; the GPU values.
+matmuls; on GPU, fewer kernel launches) for a larger program.
+The defaults: CPU unroll 4 forward and 1 backward; GPU (and TPU,
+unmeasured) unroll 8 both ways. The measurements that chose
+them, with their commands and machines, are in ``benchmarks/RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -52,10 +34,9 @@ def default_unroll(num_steps: int, *, backward: bool = False) -> int:
 
 # backends whose bidirectional plain-LSTM layers run the directions' steps as
 # separate unbatched matmuls in one scan (``lstm_directions``) instead of
-# vmapping the one-direction kernel. CPU, 2-layer bi B16 T128 D=H256
-# (``benchmarks/ablations/split_directions.py``, one process): forward 76.7
-# -> 65.7 ms, forward+backward 248.6 -> 233.9 ms. Elsewhere unmeasured: on a
-# GPU it doubles the kernels launched per step, so the vmapped batched one stays.
+# vmapping the one-direction kernel: faster on CPU (benchmarks/RESULTS.md).
+# Elsewhere unmeasured: on a GPU it doubles the kernels launched per step, so
+# the vmapped batched one stays.
 SPLIT_DIRECTIONS = frozenset({"cpu"})
 
 
@@ -65,12 +46,9 @@ def split_directions() -> bool:
 
 
 # backend -> XLA compile options that made the plain-LSTM fast path faster.
-# CPU: route dots to XLA's Eigen GEMMs instead of YNNPACK fusions.
-# ``benchmarks/ablations/compiler_options.py`` (B16 T128 D=H256,
-# forward+backward, one process, without -> with): lstmjax LSTM 53.3 -> 48.8
-# ms; but the reference scan's autodiff backward, whose per-step
-# weight-gradient GEMMs are small, got slower: GRU 75.4 -> 78.6 ms, tanh RNN
-# 19.8 -> 28.0 ms, and Flax's LSTM 81.3 -> 187.8 ms. Hence opt-in, per jit.
+# CPU: route dots to XLA's Eigen GEMMs instead of YNNPACK fusions. They slow
+# the reference scan's autodiff backward (small per-step weight-gradient
+# GEMMs) down, hence opt-in, per jit (numbers: benchmarks/RESULTS.md).
 COMPILER_OPTIONS = {"cpu": {"xla_cpu_experimental_ynn_fusion_type": ""}}
 
 
