@@ -11,16 +11,36 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import pathlib
+import warnings
 from collections.abc import Sequence
 
 
 def read_metrics(path) -> list[dict]:
-    """All records of a JSONL metrics file (empty list if the file is missing)."""
+    """All records of a JSONL metrics file (empty list if the file is missing).
+
+    A last line that is not valid JSON (a write torn by a crash) is dropped
+    with a ``UserWarning``; an invalid line before the last raises
+    ``ValueError`` naming the file and line number.
+    """
     path = pathlib.Path(path)
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    lines = [(i, line) for i, line in enumerate(path.read_text().splitlines(), 1) if line.strip()]
+    records = []
+    for k, (number, line) in enumerate(lines):
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as e:
+            if k == len(lines) - 1:
+                warnings.warn(
+                    f"{path}: dropped a torn last line {number} ({e.msg}): {line[:80]!r}",
+                    stacklevel=2,
+                )
+            else:
+                raise ValueError(f"{path}: line {number} is not valid JSON ({e.msg})") from e
+    return records
 
 
 class MetricsWriter:
@@ -35,9 +55,24 @@ class MetricsWriter:
             f.write(json.dumps(record, sort_keys=True) + "\n")
 
     def truncate(self, step: int) -> None:
-        """Keeps only the records with ``record["step"] <= step``."""
+        """Keeps only the records with ``record["step"] <= step``.
+
+        Atomic: the kept records go to a temporary file in the same directory,
+        which is fsynced and renamed over the metrics file, so a crash leaves
+        either the old file or the new one, never a partial one.
+        """
         kept = [r for r in read_metrics(self.path) if r["step"] <= step]
-        self.path.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in kept))
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with tmp.open("w") as f:
+            f.write("".join(json.dumps(r, sort_keys=True) + "\n" for r in kept))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+        dir_fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
 
 
 def plot_metrics(
