@@ -128,12 +128,18 @@ class Checkpoints:
             force=True,
         )
 
-    def restore(self, template_state, template_best, step: int | None = None) -> Restored:
+    def restore(
+        self, template_state, template_best, step: int | None = None, *, required_meta=None
+    ) -> Restored:
         """Restores ``step`` (default the latest complete one) into the templates' structure.
+
+        ``required_meta`` maps meta keys to the type (or tuple of types) each
+        must have; ``bool`` never counts as a number.
 
         Raises:
           CheckpointError: no complete checkpoint; unreadable files; another
-            config (keys outside ``ignore``) or another state signature.
+            config (keys outside ``ignore``) or another state signature; a
+            ``required_meta`` key missing or of another type.
         """
         step = self.latest() if step is None else step
         if step is None:
@@ -149,6 +155,14 @@ class Checkpoints:
                 "not resuming. Delete or move that step directory to resume from an "
                 "earlier one, or choose another run name to start afresh."
             ) from err
+        for key, types in (required_meta or {}).items():
+            value = meta.get(key) if isinstance(meta, dict) else None
+            if isinstance(value, bool) or not isinstance(value, types):
+                raise CheckpointError(
+                    f"checkpoint {path} meta: expected {key!r} of type {types}, got "
+                    f"{type(value).__name__} {value!r}; not resuming. Delete or move that "
+                    "step directory to resume from an earlier one."
+                )
         saved = {k: v for k, v in meta.get("config", {}).items() if k not in self.ignore}
         current = {k: v for k, v in self.config.items() if k not in self.ignore}
         if self.check_config and (differences := _diff(saved, current)):

@@ -142,7 +142,15 @@ def fit(
             log(f"no complete checkpoint in {ckpt_dir}; starting from step 0")
         else:
             try:
-                restored = ckpts.restore(state, state.params)
+                restored = ckpts.restore(
+                    state,
+                    state.params,
+                    required_meta={
+                        "best_step": int,
+                        "best_score": (int, float),
+                        "wall_time": (int, float),
+                    },
+                )
             except Exception:
                 ckpts.close()
                 raise
