@@ -113,6 +113,26 @@ def _mismatches(item: str, saved: dict, current: dict) -> list[str]:
     ]
 
 
+def _check_meta(path: pathlib.Path, meta) -> None:
+    """CheckpointError unless ``meta`` is a dict matching its checksum (warns if none)."""
+    if not isinstance(meta, dict):
+        raise CheckpointError(
+            f"checkpoint {path} meta: expected a JSON object, got {type(meta).__name__}"
+        )
+    if "meta_checksum" not in meta:
+        warnings.warn(
+            f"checkpoint {path} was written without checksums (an older lstmjax); "
+            "corrupted array bytes in it cannot be detected",
+            stacklevel=3,
+        )
+    elif meta["meta_checksum"] != _meta_checksum(meta):
+        raise CheckpointError(
+            f"checkpoint {path} meta is corrupt: its checksum {meta['meta_checksum']!r} "
+            f"does not match its content ({_meta_checksum(meta)!r}); not resuming. Delete "
+            "or move that step directory to resume from an earlier one."
+        )
+
+
 def _diff(saved: dict, current: dict) -> list[str]:
     keys = sorted(set(saved) | set(current))
     return [
@@ -209,9 +229,9 @@ class Checkpoints:
                 "not resuming. Delete or move that step directory to resume from an "
                 "earlier one, or choose another run name to start afresh."
             ) from err
-        self._check_meta(path, meta)
+        _check_meta(path, meta)
         for key, types in (required_meta or {}).items():
-            value = meta.get(key) if isinstance(meta, dict) else None
+            value = meta.get(key)
             if isinstance(value, bool) or not isinstance(value, types):
                 raise CheckpointError(
                     f"checkpoint {path} meta: expected {key!r} of type {types}, got "
@@ -260,26 +280,6 @@ class Checkpoints:
             best=_unstorable(restored.best, template_best),
             meta=meta,
         )
-
-    @staticmethod
-    def _check_meta(path: pathlib.Path, meta) -> None:
-        """CheckpointError unless ``meta`` is a dict matching its checksum (warns if none)."""
-        if not isinstance(meta, dict):
-            raise CheckpointError(
-                f"checkpoint {path} meta: expected a JSON object, got {type(meta).__name__}"
-            )
-        if "meta_checksum" not in meta:
-            warnings.warn(
-                f"checkpoint {path} was written without checksums (an older lstmjax); "
-                "corrupted array bytes in it cannot be detected",
-                stacklevel=3,
-            )
-        elif meta["meta_checksum"] != _meta_checksum(meta):
-            raise CheckpointError(
-                f"checkpoint {path} meta is corrupt: its checksum {meta['meta_checksum']!r} "
-                f"does not match its content ({_meta_checksum(meta)!r}); not resuming. Delete "
-                "or move that step directory to resume from an earlier one."
-            )
 
     def close(self) -> None:
         """Waits for pending saves to finish, then releases the manager."""
