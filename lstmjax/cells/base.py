@@ -250,10 +250,25 @@ class LayerNormParams(NamedTuple):
 
 
 def apply_layer_norm(x: jax.Array, params: LayerNormParams, eps: float = 1e-5) -> jax.Array:
-    """``(x - mean(x)) / sqrt(var(x) + eps) * scale + bias`` over the last axis."""
-    mean = jnp.mean(x, axis=-1, keepdims=True)
-    var = jnp.mean(jnp.square(x - mean), axis=-1, keepdims=True)
-    return (x - mean) * jax.lax.rsqrt(var + eps) * params.scale + params.bias
+    """``(x - mean(x)) / sqrt(var(x) + eps) * scale + bias`` over the last axis.
+
+    Overflow-safe: rows are first divided by ``s = max(1, max|x|)`` (a constant
+    for autodiff), which leaves the result unchanged when ``eps`` becomes
+    ``eps / s**2``; so the variance of a row at |x| = 1e30 never overflows and
+    values and gradients stay finite in float32 and bfloat16. Rows with
+    ``max|x| <= 1`` compute exactly as the plain two-pass formula. The
+    ``eps / s**2`` term is floored at the dtype's smallest normal so a constant
+    huge row gives 0, not 0 * inf.
+    """
+    scale = jax.lax.stop_gradient(
+        jnp.maximum(jnp.max(jnp.abs(x), axis=-1, keepdims=True), jnp.ones((), x.dtype))
+    )
+    y = x / scale
+    mean = jnp.mean(y, axis=-1, keepdims=True)
+    var = jnp.mean(jnp.square(y - mean), axis=-1, keepdims=True)
+    tiny = jnp.finfo(x.dtype).tiny if jnp.issubdtype(x.dtype, jnp.floating) else 0.0
+    eps_scaled = jnp.maximum(eps / jnp.square(scale.astype(jnp.float32)), tiny).astype(var.dtype)
+    return (y - mean) * jax.lax.rsqrt(var + eps_scaled) * params.scale + params.bias
 
 
 def layer_norm_init(size: int) -> LayerNormParams:

@@ -6,19 +6,27 @@ at a time, each checked against the shape the caller expects, and at the end
 refuses any name nobody asked for. Every mistake raises ``ValueError`` naming
 the key, the shape expected and the shape received: nothing is truncated,
 padded or broadcast.
+
+Arrays keep their floating dtype, ``bfloat16`` included: a PyTorch bfloat16
+tensor (which ``.numpy()`` refuses) is read exactly through float32 into
+JAX's NumPy ``bfloat16``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+import jax.numpy as jnp
 import numpy as np
 
 
 def to_numpy(value) -> np.ndarray:
     """A NumPy copy of an array from any framework (PyTorch tensors included)."""
     if hasattr(value, "detach"):  # a torch.Tensor, without importing torch
-        value = value.detach().cpu().numpy()
+        value = value.detach().cpu()
+        if str(value.dtype) == "torch.bfloat16":
+            return value.float().numpy().astype(jnp.bfloat16)  # exact both ways
+        value = value.numpy()
     return np.asarray(value)
 
 
@@ -54,14 +62,20 @@ class WeightReader:
     def has(self, key: str) -> bool:
         return key in self.weights
 
-    def shape_of(self, key: str) -> tuple[int, ...]:
-        """The shape under ``key`` (to infer sizes), raising if it is missing."""
+    def shape_of(self, key: str, rank: int) -> tuple[int, ...]:
+        """The shape under ``key`` (to infer sizes), raising if it is missing or not ``rank``-D."""
         if key not in self.weights:
             raise ValueError(
                 f"{self.source}: missing key {key!r} for {self.architecture}; keys present: "
                 f"{sorted(self.weights)}"
             )
-        return tuple(np.shape(self.weights[key]))
+        shape = tuple(np.shape(self.weights[key]))
+        if len(shape) != rank:
+            raise ValueError(
+                f"{self.source}[{key!r}]: expected a rank-{rank} array for "
+                f"{self.architecture}, got shape {shape} (rank {len(shape)})"
+            )
+        return shape
 
     def take(self, key: str, shape: tuple[int, ...]) -> np.ndarray:
         """The array under ``key``, which must have exactly ``shape``."""
@@ -76,7 +90,7 @@ class WeightReader:
                 f"{self.source}[{key!r}]: expected shape {tuple(shape)} for "
                 f"{self.architecture}, got {tuple(array.shape)}"
             )
-        if not np.issubdtype(array.dtype, np.floating):
+        if not jnp.issubdtype(array.dtype, jnp.floating):
             raise TypeError(f"{self.source}[{key!r}]: expected a floating dtype, got {array.dtype}")
         self.used.add(key)
         return array

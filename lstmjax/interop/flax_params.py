@@ -89,7 +89,7 @@ def from_flax(tree: Mapping, cell: str):
     is_lstm = "LSTM" in cell
     G = 4 if is_lstm else 3
     if fused:
-        D, GH = reader.shape_of("dense_i/kernel")
+        D, GH = reader.shape_of("dense_i/kernel", rank=2)
         H = GH // G
         w_ih = reader.take("dense_i/kernel", (D, G * H))
         w_hh = reader.take("dense_h/kernel", (H, G * H))
@@ -100,7 +100,7 @@ def from_flax(tree: Mapping, cell: str):
             params = GRUParams(w_ih, w_hh, b, np.zeros((H,), b.dtype))
     else:
         ins, hs = _gate_names(cell, "ifgo" if is_lstm else "rzn")
-        D, H = reader.shape_of(f"{ins[0]}/kernel")
+        D, H = reader.shape_of(f"{ins[0]}/kernel", rank=2)
         w_ih = np.concatenate([reader.take(f"{n}/kernel", (D, H)) for n in ins], axis=1)
         w_hh = np.concatenate([reader.take(f"{n}/kernel", (H, H)) for n in hs], axis=1)
         if is_lstm:

@@ -102,7 +102,7 @@ def params_from_keras(
     named = {(names[i] if i < len(names) else f"weights[{i}]"): w for i, w in enumerate(weights)}
     reader = WeightReader(named, "weights", f"Keras {cell}(units={units}, use_bias={use_bias})")
     H, G = units, _GATES[cell]
-    D = reader.shape_of("kernel")[0]
+    D = reader.shape_of("kernel", rank=2)[0]
     w_ih = reader.take("kernel", (D, G * H))
     w_hh = reader.take("recurrent_kernel", (H, G * H))
     if cell == "GRU":
@@ -158,10 +158,20 @@ def _check_activations(config: dict, cell: str) -> None:
         )
 
 
+def _check_built(layer) -> None:
+    if not layer.built:
+        raise ValueError(
+            f"layer: expected a built Keras layer (with weights), got an unbuilt "
+            f"{type(layer).__name__} {layer.name!r}; build it first, e.g. "
+            "layer.build((None, None, input_size)) or call it on an input"
+        )
+
+
 def _convert_rnn_layer(layer):
     cell = type(layer).__name__
     if cell not in CELLS:
         raise TypeError(f"layer: expected a Keras {CELLS} or Bidirectional, got {cell}")
+    _check_built(layer)
     config = layer.get_config()
     _check_activations(config, cell)
     units = config["units"]
@@ -191,6 +201,7 @@ def from_keras(layer) -> KerasLayer:
     """
     if type(layer).__name__ != "Bidirectional":
         return KerasLayer(*_convert_rnn_layer(layer))
+    _check_built(layer)
     forward, f_params, f_back = _convert_rnn_layer(layer.forward_layer)
     _, b_params, b_back = _convert_rnn_layer(layer.backward_layer)
     same = [

@@ -175,8 +175,16 @@ def from_torch_module(module) -> tuple[Stack, tuple]:
     Reads the module's configuration attributes and ``state_dict()``;
     ``batch_first`` does not matter (lstmjax is batch-major, ``time_major=``
     selects the other layout).
+
+    Raises:
+      TypeError: ``module`` is not an ``nn.LSTM``, ``nn.GRU`` or ``nn.RNN``.
     """
-    mode = module.mode
+    mode = getattr(module, "mode", None)
+    if mode not in MODES or not callable(getattr(module, "state_dict", None)):
+        raise TypeError(
+            "module: expected a torch.nn.LSTM, GRU or RNN (an RNNBase with mode in "
+            f"{MODES}), got {type(module).__name__}"
+        )
     config = dict(
         hidden_size=module.hidden_size,
         num_layers=module.num_layers,

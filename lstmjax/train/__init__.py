@@ -20,12 +20,14 @@ A complete run::
     )
 
 Modules: ``state`` (TrainState), ``step`` (train/eval steps, clipping),
-``checkpoint`` (Orbax checkpoints), ``metrics`` (JSONL, plots), ``loop`` (fit).
+``checkpoint`` (Orbax checkpoints), ``metrics`` (JSONL, plots), ``run_lock``
+(one writer per run directory), ``loop`` (fit).
 """
 
 from lstmjax.train.checkpoint import CheckpointError, Checkpoints, Restored, signature
 from lstmjax.train.loop import FitResult, fit, run_directory
 from lstmjax.train.metrics import MetricsWriter, plot_metrics, read_metrics
+from lstmjax.train.run_lock import RunLock, RunLockedError
 from lstmjax.train.state import TrainState, create_state
 from lstmjax.train.step import evaluate, make_eval_step, make_train_step, with_clipping
 
@@ -35,6 +37,8 @@ __all__ = [
     "FitResult",
     "MetricsWriter",
     "Restored",
+    "RunLock",
+    "RunLockedError",
     "TrainState",
     "create_state",
     "evaluate",

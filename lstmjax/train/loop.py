@@ -10,6 +10,7 @@ would have. A run lives in one directory::
       metrics.jsonl   train records every log_every steps, val records every eval_every
       metrics.png     the curves, drawn at the end
       checkpoints/    Orbax step directories (see lstmjax.train.checkpoint)
+      run.lock        held by the one live writer (see lstmjax.train.run_lock)
 
 With the same config and seed, a run gives the same numbers on CPU, and
 resuming from a checkpoint gives bitwise the params, optimizer state and
@@ -33,6 +34,7 @@ import jax.numpy as jnp
 
 from lstmjax.train.checkpoint import Checkpoints
 from lstmjax.train.metrics import MetricsWriter, plot_metrics, read_metrics
+from lstmjax.train.run_lock import exclusive_run_dir
 from lstmjax.train.state import TrainState
 
 
@@ -65,6 +67,7 @@ def _check_multiple(value, of: int, name: str) -> None:
         raise ValueError(f"{name}: expected a multiple of log_every={of}, got {value}")
 
 
+@exclusive_run_dir
 def fit(
     state: TrainState,
     train_step: Callable,
@@ -117,6 +120,7 @@ def fit(
       A ``FitResult``.
 
     Raises:
+      RunLockedError: another live process writes ``run_dir`` (see ``run_lock``).
       FileExistsError: the run directory holds a run and ``resume`` is False.
       CheckpointError: the checkpoint to resume from is unusable (see
         ``Checkpoints.restore``); the run directory is left untouched.
@@ -142,7 +146,15 @@ def fit(
             log(f"no complete checkpoint in {ckpt_dir}; starting from step 0")
         else:
             try:
-                restored = ckpts.restore(state, state.params)
+                restored = ckpts.restore(
+                    state,
+                    state.params,
+                    required_meta={
+                        "best_step": int,
+                        "best_score": (int, float),
+                        "wall_time": (int, float),
+                    },
+                )
             except Exception:
                 ckpts.close()
                 raise

@@ -5,22 +5,87 @@ Each record is ``{"step": int, "split": "train" | "val", "wall_time": s,
 ``examples_per_sec``. ``truncate(step)`` drops records after a step, so a
 resumed run rewrites exactly the lines the interrupted one had not
 checkpointed.
+
+Each line also carries ``"_crc32"``, the CRC-32 of the record's canonical
+JSON (sorted keys, no ``_crc32``), so a flipped byte that still parses as
+JSON is caught on reading instead of returning a changed value. Files written
+before checksums existed (no line has one) are read with a ``UserWarning``.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import pathlib
+import warnings
+import zlib
 from collections.abc import Sequence
+
+CHECKSUM_KEY = "_crc32"
+
+
+def _crc(record: dict) -> str:
+    return f"{zlib.crc32(json.dumps(record, sort_keys=True).encode()):08x}"
+
+
+def _line(record: dict) -> str:
+    """One metrics line: ``record`` plus its checksum, as JSON with sorted keys."""
+    return json.dumps({**record, CHECKSUM_KEY: _crc(record)}, sort_keys=True) + "\n"
+
+
+def _parse(raw: bytes):
+    """A line's JSON object, or the reason it is not one (a str)."""
+    try:
+        obj = json.loads(raw.decode())
+    except UnicodeDecodeError as e:
+        return f"not UTF-8: {e.reason}"
+    except json.JSONDecodeError as e:
+        return f"not valid JSON: {e.msg}"
+    return obj if isinstance(obj, dict) else f"expected a JSON object, got {type(obj).__name__}"
 
 
 def read_metrics(path) -> list[dict]:
-    """All records of a JSONL metrics file (empty list if the file is missing)."""
+    """All records of a JSONL metrics file (empty list if the file is missing).
+
+    A last line that is not a JSON object (a write torn by a crash) is dropped
+    with a ``UserWarning``. ``ValueError`` naming the file and line number is
+    raised for an invalid line before the last, a checksum that does not
+    match its record, or a line without a checksum in a file whose other lines
+    have one. A file without any checksums is read with a ``UserWarning``.
+    """
     path = pathlib.Path(path)
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    lines = [(i, raw) for i, raw in enumerate(path.read_bytes().split(b"\n"), 1) if raw.strip()]
+    parsed = []
+    for k, (number, raw) in enumerate(lines):
+        obj = _parse(raw)
+        if isinstance(obj, dict):
+            parsed.append((number, obj))
+        elif k == len(lines) - 1:
+            warnings.warn(
+                f"{path}: dropped a torn last line {number} ({obj}): {raw[:80]!r}", stacklevel=2
+            )
+        else:
+            raise ValueError(f"{path}: line {number}: {obj}")
+    with_checksum = [number for number, obj in parsed if CHECKSUM_KEY in obj]
+    if parsed and not with_checksum:
+        warnings.warn(
+            f"{path} was written without checksums (an older lstmjax); corrupted values "
+            "in it cannot be detected",
+            stacklevel=2,
+        )
+    records = []
+    for number, obj in parsed:
+        record = {k: v for k, v in obj.items() if k != CHECKSUM_KEY}
+        if with_checksum and obj.get(CHECKSUM_KEY) != _crc(record):
+            raise ValueError(
+                f"{path}: line {number} is corrupt: expected checksum {_crc(record)} of its "
+                f"record, got {obj.get(CHECKSUM_KEY, '<none>')!r}"
+            )
+        records.append(record)
+    return records
 
 
 class MetricsWriter:
@@ -32,12 +97,27 @@ class MetricsWriter:
 
     def write(self, record: dict) -> None:
         with self.path.open("a") as f:
-            f.write(json.dumps(record, sort_keys=True) + "\n")
+            f.write(_line(record))
 
     def truncate(self, step: int) -> None:
-        """Keeps only the records with ``record["step"] <= step``."""
+        """Keeps only the records with ``record["step"] <= step``.
+
+        Atomic: the kept records go to a temporary file in the same directory,
+        which is fsynced and renamed over the metrics file, so a crash leaves
+        either the old file or the new one, never a partial one.
+        """
         kept = [r for r in read_metrics(self.path) if r["step"] <= step]
-        self.path.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in kept))
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with tmp.open("w") as f:
+            f.write("".join(map(_line, kept)))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+        dir_fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
 
 
 def plot_metrics(

@@ -1,13 +1,18 @@
 """A tiny LSTM regression run, shared by the resume tests and runnable in a fresh process.
 
-``python tests/train/tiny_job.py RUN_DIR NUM_STEPS [--stop-after N] [--resume] [--hidden H]``
+``python tests/train/tiny_job.py RUN_DIR NUM_STEPS [--stop-after N] [--resume] [--hidden H]
+[--hold-at STEP --until PATH]``: with ``--hold-at``, the run prints ``holding at step STEP``
+before that step's batch and waits there until the file PATH exists. A lost run lock or
+unusable checkpoint exits with status 3, the error on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import pathlib
 import sys
+import time
 
 import jax
 import jax.numpy as jnp
@@ -40,9 +45,35 @@ def pieces(hidden: int, lr: float):
     return state, train.make_train_step(loss_fn, optimizer), batch_fn, eval_step, val
 
 
-def job(run_dir, num_steps, *, stop_after=None, resume=False, hidden=8, lr=1e-2, log=print):
+def holding(batch_fn, hold_at: int, until: pathlib.Path):
+    """``batch_fn`` that, at step ``hold_at``, announces itself and waits for ``until``."""
+
+    def batch(step):
+        if step == hold_at:
+            print(f"holding at step {step}", flush=True)
+            while not until.exists():
+                time.sleep(0.05)
+        return batch_fn(step)
+
+    return batch
+
+
+def job(
+    run_dir,
+    num_steps,
+    *,
+    stop_after=None,
+    resume=False,
+    hidden=8,
+    lr=1e-2,
+    log=print,
+    hold_at=None,
+    until=None,
+):
     """Trains (or resumes) the tiny run in ``run_dir``; returns ``train.fit``'s result."""
     state, train_step, batch_fn, eval_step, val = pieces(hidden, lr)
+    if hold_at is not None:
+        batch_fn = holding(batch_fn, hold_at, pathlib.Path(until))
     config = {"hidden": hidden, "lr": lr, "num_steps": num_steps, "stop_after": stop_after}
     return train.fit(
         state,
@@ -70,6 +101,8 @@ if __name__ == "__main__":
     parser.add_argument("--stop-after", type=int)
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--hidden", type=int, default=8)
+    parser.add_argument("--hold-at", type=int)
+    parser.add_argument("--until")
     args = parser.parse_args()
     try:
         job(
@@ -78,7 +111,9 @@ if __name__ == "__main__":
             stop_after=args.stop_after,
             resume=args.resume,
             hidden=args.hidden,
+            hold_at=args.hold_at,
+            until=args.until,
         )
-    except train.CheckpointError as err:
-        print(f"CheckpointError: {err}", file=sys.stderr)
+    except (train.CheckpointError, train.RunLockedError) as err:
+        print(f"{type(err).__name__}: {err}", file=sys.stderr)
         sys.exit(3)
