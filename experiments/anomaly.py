@@ -19,7 +19,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import pathlib
+import sys
 import time
+
+# The repository root, so that ``experiments.common`` imports when this runs as a file.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import jax
 import jax.numpy as jnp
@@ -27,13 +31,13 @@ import numpy as np
 import optax
 
 import lstmjax as lj
+from experiments.common import window_scaling
+from experiments.common.anomaly_series import load_kdd_tsad_135
+from experiments.common.detection_metrics import precision_recall_f1, roc_auc
+from experiments.common.rolling_zscore import rolling_zscore
+from experiments.common.series import windows
 from lstmjax import train
-from lstmjax.data.anomaly_series import load_kdd_tsad_135
-from lstmjax.data.series import windows
-from lstmjax.models import window_scaling
-from lstmjax.models.detection_metrics import precision_recall_f1, roc_auc
 from lstmjax.models.forecaster import recursive_forecaster
-from lstmjax.models.rolling_zscore import rolling_zscore
 from lstmjax.train import cli
 
 

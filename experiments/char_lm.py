@@ -19,7 +19,11 @@ import dataclasses
 import json
 import math
 import pathlib
+import sys
 import time
+
+# The repository root, so that ``experiments.common`` imports when this runs as a file.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import jax
 import jax.numpy as jnp
@@ -27,10 +31,10 @@ import numpy as np
 import optax
 
 import lstmjax as lj
+from experiments.common.compression import COMPRESSORS, bits_per_char
+from experiments.common.text import SOURCES, build_vocab, load_text, split_contiguous
 from lstmjax import train
 from lstmjax.data.streams import num_windows, stream_rows, tbptt_windows
-from lstmjax.data.text import SOURCES, build_vocab, load_text, split_contiguous
-from lstmjax.models.compression import COMPRESSORS, bits_per_char
 from lstmjax.models.language_model import language_model, next_token_loss, sample
 from lstmjax.models.stateful_step import (
     StreamBatch,

@@ -17,7 +17,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import pathlib
+import sys
 import time
+
+# The repository root, so that ``experiments.common`` imports when this runs as a file.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import jax
 import jax.numpy as jnp
@@ -25,11 +29,11 @@ import numpy as np
 import optax
 
 import lstmjax as lj
+from experiments.common.dtw import dtw_distances, nearest_neighbour_predict
+from experiments.common.japanese_vowels import NUM_CLASSES, load_japanese_vowels
 from lstmjax import train
-from lstmjax.data.japanese_vowels import NUM_CLASSES, load_japanese_vowels
 from lstmjax.data.sequences import channel_stats, split_validation, standardise, subset
 from lstmjax.models.classifier import cross_entropy, sequence_classifier
-from lstmjax.models.dtw import dtw_distances, nearest_neighbour_predict
 from lstmjax.models.pooling import POOLS
 from lstmjax.train import cli
 

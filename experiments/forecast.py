@@ -22,7 +22,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import pathlib
+import sys
 import time
+
+# The repository root, so that ``experiments.common`` imports when this runs as a file.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import jax
 import jax.numpy as jnp
@@ -30,12 +34,12 @@ import numpy as np
 import optax
 
 import lstmjax as lj
+from experiments.common import window_scaling
+from experiments.common.forecast_metrics import mae, mase, rmse
+from experiments.common.seasonal_naive import seasonal_naive
+from experiments.common.series import SERIES, load_series, split_tail, windows
 from lstmjax import train
-from lstmjax.data.series import SERIES, load_series, split_tail, windows
-from lstmjax.models import window_scaling
-from lstmjax.models.forecast_metrics import mae, mase, rmse
 from lstmjax.models.forecaster import forecaster, recursive_forecaster
-from lstmjax.models.seasonal_naive import seasonal_naive
 from lstmjax.train import cli
 
 # (horizon, context, mode) per series when the config leaves them unset, and the scaling:

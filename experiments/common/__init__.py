@@ -1,0 +1,11 @@
+"""What the experiments share and the library does not hold.
+
+- loaders of data that ships in packages: ``packages``, ``japanese_vowels``,
+  ``series``, ``anomaly_series``, ``text``;
+- baselines and metrics of one experiment each: ``dtw``, ``seasonal_naive``,
+  ``forecast_metrics``, ``window_scaling``, ``rolling_zscore``,
+  ``detection_metrics``, ``compression``.
+
+Import the submodules, e.g. ``from experiments.common.dtw import dtw_distances``;
+this package re-exports nothing.
+"""
