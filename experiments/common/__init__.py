@@ -1,5 +1,8 @@
 """What the experiments share and the library does not hold.
 
+- the recipe every script follows: ``optim`` (the Optax optimizer from the
+  config), ``seeds`` (the loop over seeds), ``results`` (``results.json``,
+  written atomically), ``summary`` (mean and sample standard deviation);
 - loaders of data that ships in packages: ``packages``, ``japanese_vowels``,
   ``series``, ``anomaly_series``, ``text``;
 - baselines and metrics of one experiment each: ``dtw``, ``seasonal_naive``,
