@@ -21,10 +21,10 @@ Every cell gets the same steps, batch, hidden size, Adam learning rate,
 schedule and gradient clipping (``experiments.common.optim``); the LSTM uses
 chrono initialisation (``chrono=T``). The params with the lowest validation
 loss are scored on a separate test set; model selection never sees the test
-set. Each cell's run lives in
-``runs/long_memory/<run-name>/<cell>/`` (metrics.jsonl, metrics.png,
-checkpoints); ``--resume`` continues them; the table goes to stdout and
-``results.json``, the validation curves of all cells to ``compare.png``.
+set. Each cell's run lives in ``runs/long_memory/<run-name>/<cell>/``
+(metrics.jsonl, metrics.png, checkpoints); ``--resume`` continues them; the
+table goes to stdout and ``results.json``, the validation curves of all cells
+to ``compare.png``.
 
 The script's shape is every experiment's: a frozen ``Config``, ``build(config)``
 (the cells compared), ``run(config) -> results`` and ``main(argv)``.

@@ -1,8 +1,9 @@
 """What the experiments share and the library does not hold.
 
 - the recipe every script follows: ``optim`` (the Optax optimizer from the
-  config), ``seeds`` (the loop over seeds), ``results`` (``results.json``,
-  written atomically), ``summary`` (mean and sample standard deviation);
+  config), ``config`` (the config a training run saves), ``seeds`` (the loop
+  over seeds), ``results`` (``results.json``, written atomically), ``summary``
+  (mean and sample standard deviation);
 - loaders of data that ships in packages: ``packages``, ``japanese_vowels``,
   ``series``, ``anomaly_series``, ``text``;
 - baselines and metrics of one experiment each: ``dtw``, ``seasonal_naive``,
