@@ -43,7 +43,7 @@ format: $(STAMP)
 test: lint
 	$(PY) -m pytest -q
 
-# lstmjax vs Flax vs PyTorch on the CPU configs of shared/ANCHORS.md (README, Performance);
+# lstmjax vs Flax vs PyTorch on bench_rnn.py's CPU_CONFIGS (README, Performance);
 # add e.g. BENCH_ARGS="--json bench.json" or "--gpu-configs --dtype float32 bfloat16 float16".
 bench: $(STAMP)
 	$(PY) benchmarks/bench_rnn.py --burst 3 --dtype float32 bfloat16 $(BENCH_ARGS)

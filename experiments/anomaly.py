@@ -11,29 +11,35 @@ loss) and sets the threshold. Each later step ``t`` scores
 before it. Steps scoring above the largest score seen on the validation
 stretch are flagged. The rolling z-score detector (window ``context``) gets
 the same threshold rule. Point-wise precision, recall, F1 and ROC-AUC are
-computed on the steps after the normal prefix.
+computed on the steps after the normal prefix; the LSTM's are reported as
+the mean and sample standard deviation over the seeds.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import pathlib
-import time
+import sys
+
+# The repository root, so that ``experiments.common`` imports when this runs as a file.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 import lstmjax as lj
+from experiments.common import optim, window_scaling
+from experiments.common.anomaly_series import load_kdd_tsad_135
+from experiments.common.config import run_config
+from experiments.common.detection_metrics import precision_recall_f1, roc_auc
+from experiments.common.results import write_json
+from experiments.common.rolling_zscore import rolling_zscore
+from experiments.common.seeds import run_seeds
+from experiments.common.series import windows
+from experiments.common.summary import format_mean_std, summarise
 from lstmjax import train
-from lstmjax.data.anomaly_series import load_kdd_tsad_135
-from lstmjax.data.series import windows
-from lstmjax.models import window_scaling
-from lstmjax.models.detection_metrics import precision_recall_f1, roc_auc
 from lstmjax.models.forecaster import recursive_forecaster
-from lstmjax.models.rolling_zscore import rolling_zscore
 from lstmjax.train import cli
 
 
@@ -46,6 +52,7 @@ class Config:
     batch_size: int = 64
     num_steps: int = 600
     max_grad_norm: float = 1.0
+    schedule: str = "constant"
     seeds: tuple = (0,)
     log_every: int = 50
     checkpoint_every: int = 200
@@ -63,6 +70,7 @@ class Config:
             raise ValueError(f"context: expected >= 2, got {self.context}")
         if self.learning_rate <= 0 or not self.seeds:
             raise ValueError("learning_rate > 0 and at least one seed expected")
+        optim.check_schedule(self.schedule)
 
     def quick_version(self) -> Config:
         return dataclasses.replace(
@@ -103,6 +111,11 @@ def detect(labels, scores, valid_scores) -> dict:
     }
 
 
+def build(cfg: Config):
+    """The next-value predictor: one LSTM layer and a per-step linear readout."""
+    return recursive_forecaster(lj.stack([lj.lstm(cfg.hidden_size)]), horizon=1)
+
+
 def train_seed(cfg: Config, seed: int, scaled: np.ndarray, run_dir):
     train_part = scaled[: cfg.train_steps]
     valid_part = scaled[cfg.train_steps - cfg.context : 1200]
@@ -110,7 +123,7 @@ def train_seed(cfg: Config, seed: int, scaled: np.ndarray, run_dir):
     x, y = w[:, :-1].astype(np.float32), w[:, 1:].astype(np.float32)
     vw, _ = windows(valid_part, cfg.context + 1, 1)
     vx, vy = vw[:, :-1].astype(np.float32), vw[:, 1:].astype(np.float32)
-    model = recursive_forecaster(lj.stack([lj.lstm(cfg.hidden_size)]), horizon=1)
+    model = build(cfg)
 
     def loss_fn(params, batch, key):
         inputs, targets = batch
@@ -120,7 +133,12 @@ def train_seed(cfg: Config, seed: int, scaled: np.ndarray, run_dir):
         take = np.random.default_rng([seed, step]).integers(0, len(x), cfg.batch_size)
         return x[take], y[take]
 
-    optimizer = train.with_clipping(optax.adam(cfg.learning_rate), cfg.max_grad_norm)
+    optimizer = optim.make_optimizer(
+        cfg.learning_rate,
+        max_grad_norm=cfg.max_grad_norm,
+        num_steps=cfg.num_steps,
+        schedule=cfg.schedule,
+    )
     state = train.create_state(
         model.init(jax.random.key(seed)), optimizer, key=jax.random.key(seed)
     )
@@ -131,7 +149,7 @@ def train_seed(cfg: Config, seed: int, scaled: np.ndarray, run_dir):
         batch_fn,
         num_steps=cfg.num_steps,
         run_dir=run_dir,
-        config={**dataclasses.asdict(cfg), "seed": seed},
+        config=run_config(cfg, seed=seed),
         log_every=cfg.log_every,
         checkpoint_every=cfg.checkpoint_every,
         eval_fn=lambda p: train.evaluate(eval_step, p, [(vx, vy)]),
@@ -186,33 +204,27 @@ def run(cfg: Config) -> dict:
     valid = slice(cfg.train_steps, data.train_end)
     labels = data.labels[test]
     out_dir = pathlib.Path(cfg.run_root) / "anomaly"
-    per_seed, lstm_scores = [], []
-    for seed in cfg.seeds:
-        start = time.perf_counter()
+    lstm_scores = []
+
+    def one_seed(seed: int) -> dict:
         predict, result = train_seed(cfg, seed, scaled, out_dir / f"seed{seed}")
         scores = next_value_scores(predict, result.best_params, scaled, cfg.context)
         lstm_scores.append(scores)
         losses = [r["loss"] for r in result.records if r["split"] == "train"]
-        per_seed.append(
-            {
-                "seed": seed,
-                **detect(labels, scores[test], scores[valid]),
-                "best_step": result.best_step,
-                "first_loss": losses[0],
-                "last_loss": losses[-1],
-                "wall_s": time.perf_counter() - start,
-            }
-        )
+        return {
+            **detect(labels, scores[test], scores[valid]),
+            "best_step": result.best_step,
+            "first_loss": losses[0],
+            "last_loss": losses[-1],
+        }
+
+    per_seed = run_seeds(cfg.seeds, one_seed)
     z = rolling_zscore(data.values, cfg.context)
     baseline = detect(labels, z[test], z[valid])
     summary = {
         "config": dataclasses.asdict(cfg),
         "per_seed": per_seed,
-        **{
-            f"lstm_{k}_{stat}": float(fn([r[k] for r in per_seed]))
-            for k in ("precision", "recall", "f1", "roc_auc")
-            for stat, fn in (("mean", np.mean), ("std", np.std))
-        },
+        **summarise(per_seed, ["precision", "recall", "f1", "roc_auc"], prefix="lstm_"),
         "rolling_zscore": baseline,
         "device": str(jax.devices()[0]),
     }
@@ -225,7 +237,7 @@ def run(cfg: Config) -> dict:
         "rolling z-score": after & (z > baseline["threshold"]),
     }
     plot(out_dir / "detections.png", data, scores, flagged)
-    (out_dir / "results.json").write_text(json.dumps(summary, indent=2))
+    write_json(out_dir / "results.json", summary)
     return summary
 
 
@@ -239,11 +251,11 @@ def parse_config(argv=None) -> Config:
 
 def main(argv=None) -> None:
     s = run(parse_config(argv))
+    per_seed = {k: [r[k] for r in s["per_seed"]] for k in ("f1", "roc_auc")}
     print(
-        f"LSTM error: F1 {s['lstm_f1_mean']:.3f} +- {s['lstm_f1_std']:.3f}, precision "
+        f"LSTM error: F1 {format_mean_std(per_seed['f1'])}, precision "
         f"{s['lstm_precision_mean']:.3f}, recall {s['lstm_recall_mean']:.3f}, ROC-AUC "
-        f"{s['lstm_roc_auc_mean']:.3f} +- {s['lstm_roc_auc_std']:.3f} "
-        f"over {len(s['per_seed'])} seed(s)"
+        f"{format_mean_std(per_seed['roc_auc'])}"
     )
     b = s["rolling_zscore"]
     print(

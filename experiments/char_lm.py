@@ -10,16 +10,21 @@ truncated BPTT over one long stream laid out as ``batch_size`` rows: the carry
 passes from each window of ``seq_len`` characters to the next and is reset at
 every epoch's first window. Test bits per character are reported next to
 ``xz -9`` and ``bzip2 -9`` on the same test text, and the model continues a
-prompt at a temperature.
+prompt at a temperature. One seed (``--seed``) per run: a run is long, so its
+score is reported with n=1 and no spread.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import pathlib
+import sys
 import time
+from typing import NamedTuple
+
+# The repository root, so that ``experiments.common`` imports when this runs as a file.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import jax
 import jax.numpy as jnp
@@ -27,11 +32,21 @@ import numpy as np
 import optax
 
 import lstmjax as lj
+from experiments.common import optim
+from experiments.common.compression import COMPRESSORS, bits_per_char
+from experiments.common.config import run_config
+from experiments.common.results import write_json
+from experiments.common.seeds import run_seeds
+from experiments.common.summary import format_mean_std
+from experiments.common.text import SOURCES, CharVocab, build_vocab, load_text, split_contiguous
 from lstmjax import train
 from lstmjax.data.streams import num_windows, stream_rows, tbptt_windows
-from lstmjax.data.text import SOURCES, build_vocab, load_text, split_contiguous
-from lstmjax.models.compression import COMPRESSORS, bits_per_char
-from lstmjax.models.language_model import language_model, next_token_loss, sample
+from lstmjax.models.language_model import (
+    LanguageModel,
+    language_model,
+    next_token_loss,
+    sample,
+)
 from lstmjax.models.stateful_step import (
     StreamBatch,
     create_stateful_state,
@@ -52,6 +67,7 @@ class Config:
     seq_len: int = 100
     learning_rate: float = 2e-3
     max_grad_norm: float = 1.0
+    schedule: str = "constant"
     num_steps: int = 2000
     valid_fraction: float = 0.05
     test_fraction: float = 0.05
@@ -80,6 +96,7 @@ class Config:
             raise ValueError("temperature > 0, learning_rate > 0 and dropout in [0, 1) expected")
         if self.stop_after < 0:
             raise ValueError(f"stop_after: expected >= 0 (0: never), got {self.stop_after}")
+        optim.check_schedule(self.schedule)
 
     def quick_version(self) -> Config:
         return dataclasses.replace(
@@ -101,6 +118,27 @@ def read_text(cfg: Config) -> tuple[str, str]:
     if cfg.text_file:
         return pathlib.Path(cfg.text_file).name, pathlib.Path(cfg.text_file).read_text("utf-8")
     return load_text(cfg.source)
+
+
+class Built(NamedTuple):
+    """What ``build`` makes: the text's name, the text, its vocabulary, the model."""
+
+    name: str
+    text: str
+    vocab: CharVocab
+    model: LanguageModel
+
+
+def build(cfg: Config) -> Built:
+    """The language model over stacked LSTMs, and the text whose vocabulary sizes it."""
+    name, text = read_text(cfg)
+    vocab = build_vocab(text)
+    if not cfg.prompt or set(cfg.prompt) - set(vocab.chars):
+        raise ValueError(f"prompt: expected a non-empty string of {name}'s characters")
+    encoder = lj.stack(
+        [lj.lstm(cfg.hidden_size) for _ in range(cfg.num_layers)], dropout=cfg.dropout
+    )
+    return Built(name, text, vocab, language_model(vocab.size, encoder, embed_size=cfg.embed_size))
 
 
 def make_eval(model, rows: int, seq_len: int):
@@ -130,13 +168,9 @@ def make_eval(model, rows: int, seq_len: int):
     return bpc
 
 
-def run(cfg: Config) -> dict:
-    if cfg.quick:
-        cfg = cfg.quick_version()
-    name, text = read_text(cfg)
-    vocab = build_vocab(text)
-    if not cfg.prompt or set(cfg.prompt) - set(vocab.chars):
-        raise ValueError(f"prompt: expected a non-empty string of {name}'s characters")
+def train_seed(cfg: Config, built: Built, seed: int, run_dir: pathlib.Path) -> dict:
+    """Trains (or resumes) one seed; scores the test text when the run is complete."""
+    name, text, vocab, model = built
     train_text, valid_text, test_text = split_contiguous(
         text, cfg.valid_fraction, cfg.test_fraction
     )
@@ -145,11 +179,6 @@ def run(cfg: Config) -> dict:
     windows_per_epoch = num_windows(rows, cfg.seq_len)
     if windows_per_epoch < 1:
         raise ValueError(f"seq_len: the training rows ({rows.shape[1]} chars) hold no window")
-
-    encoder = lj.stack(
-        [lj.lstm(cfg.hidden_size) for _ in range(cfg.num_layers)], dropout=cfg.dropout
-    )
-    model = language_model(vocab.size, encoder, embed_size=cfg.embed_size)
 
     def loss_fn(params, batch, carry, key):
         logits, carry = model.apply(
@@ -167,12 +196,17 @@ def run(cfg: Config) -> dict:
 
     bpc = make_eval(model, cfg.eval_rows, 4 * cfg.seq_len)
     valid_subset = valid_ids[: cfg.valid_chars]
-    optimizer = train.with_clipping(optax.adam(cfg.learning_rate), cfg.max_grad_norm)
+    optimizer = optim.make_optimizer(
+        cfg.learning_rate,
+        max_grad_norm=cfg.max_grad_norm,
+        num_steps=cfg.num_steps,
+        schedule=cfg.schedule,
+    )
     zero_carry = model.initial_carry(cfg.batch_size)
     state = create_stateful_state(
-        model.init(jax.random.key(cfg.seed)),
+        model.init(jax.random.key(seed)),
         optimizer,
-        key=jax.random.key(cfg.seed),
+        key=jax.random.key(seed),
         carry=zero_carry,
     )
     start = time.perf_counter()
@@ -181,8 +215,8 @@ def run(cfg: Config) -> dict:
         make_stateful_train_step(loss_fn, optimizer, zero_carry),
         batch_fn,
         num_steps=cfg.num_steps,
-        run_dir=pathlib.Path(cfg.run_root) / "char_lm" / f"{name}-seed{cfg.seed}",
-        config=dataclasses.asdict(cfg),
+        run_dir=run_dir,
+        config=run_config(cfg),
         log_every=cfg.log_every,
         checkpoint_every=cfg.checkpoint_every,
         eval_fn=lambda p: {"bpc": bpc(p, valid_subset)},
@@ -197,7 +231,6 @@ def run(cfg: Config) -> dict:
     train_wall = time.perf_counter() - start
     train_bpcs = [r["bpc"] for r in result.records if r["split"] == "train"]
     summary = {
-        "config": dataclasses.asdict(cfg),
         "text": name,
         "chars": {"train": len(train_text), "valid": len(valid_text), "test": len(test_text)},
         "vocab_size": vocab.size,
@@ -217,10 +250,21 @@ def run(cfg: Config) -> dict:
             jnp.asarray(vocab.encode(cfg.prompt)),
             cfg.sample_chars,
             temperature=cfg.temperature,
-            key=jax.random.key(cfg.seed + 1),
+            key=jax.random.key(seed + 1),
         )
         summary["sample"] = cfg.prompt + vocab.decode(np.asarray(tokens))
-    (result.run_dir / "results.json").write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def run(cfg: Config) -> dict:
+    """Trains ``cfg.seed`` (or resumes it); returns and writes the run's ``results.json``."""
+    if cfg.quick:
+        cfg = cfg.quick_version()
+    built = build(cfg)
+    run_dir = pathlib.Path(cfg.run_root) / "char_lm" / f"{built.name}-seed{cfg.seed}"
+    (row,) = run_seeds([cfg.seed], lambda seed: train_seed(cfg, built, seed, run_dir))
+    summary = {"config": dataclasses.asdict(cfg), **row}
+    write_json(run_dir / "results.json", summary)
     return summary
 
 
@@ -239,7 +283,8 @@ def main(argv=None) -> None:
         return
     baselines = ", ".join(f"{c} {v:.3f}" for c, v in s["compressors_bpc"].items())
     print(
-        f"{s['text']}: test bits/char {s['test_bpc']:.3f} (best step {s['best_step']}); {baselines}"
+        f"{s['text']}: test bits/char {format_mean_std([s['test_bpc']])} "
+        f"(best step {s['best_step']}); {baselines}"
     )
     print(f"sample (T={s['config']['temperature']}):\n{s['sample']}")
 

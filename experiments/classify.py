@@ -9,27 +9,35 @@ set (stratified) is held out for model selection (the checkpoint with the
 lowest validation loss); the test split is only read for the final score.
 The baseline, computed in the same run, is 1-nearest-neighbour under
 multivariate DTW on the same standardised inputs, over the whole training
-split (published 1-NN DTW: ~0.95-0.96).
+split (published 1-NN DTW: ~0.95-0.96). The test accuracy is reported as the
+mean and sample standard deviation over the seeds.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import pathlib
+import sys
 import time
+
+# The repository root, so that ``experiments.common`` imports when this runs as a file.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 import lstmjax as lj
+from experiments.common import optim
+from experiments.common.config import run_config
+from experiments.common.dtw import dtw_distances, nearest_neighbour_predict
+from experiments.common.japanese_vowels import NUM_CLASSES, load_japanese_vowels
+from experiments.common.results import write_json
+from experiments.common.seeds import run_seeds
+from experiments.common.summary import format_mean_std, summarise
 from lstmjax import train
-from lstmjax.data.japanese_vowels import NUM_CLASSES, load_japanese_vowels
 from lstmjax.data.sequences import channel_stats, split_validation, standardise, subset
 from lstmjax.models.classifier import cross_entropy, sequence_classifier
-from lstmjax.models.dtw import dtw_distances, nearest_neighbour_predict
 from lstmjax.models.pooling import POOLS
 from lstmjax.train import cli
 
@@ -45,6 +53,7 @@ class Config:
     num_steps: int = 800
     valid_fraction: float = 0.1
     max_grad_norm: float = 1.0
+    schedule: str = "constant"
     seeds: tuple = (0,)
     dtw_test_limit: int = 0
     log_every: int = 20
@@ -69,6 +78,7 @@ class Config:
             raise ValueError("dropout in [0, 1) and learning_rate > 0 expected")
         if not self.seeds:
             raise ValueError("seeds: expected at least one seed")
+        optim.check_schedule(self.schedule)
 
     def quick_version(self) -> Config:
         """Seconds, not minutes: the smoke test's settings."""
@@ -83,7 +93,8 @@ class Config:
         )
 
 
-def build_model(cfg: Config):
+def build(cfg: Config):
+    """The classifier: ``num_layers`` bidirectional LSTMs, pooled, a linear readout."""
     layers = [lj.bidirectional(lj.lstm(cfg.hidden_size)) for _ in range(cfg.num_layers)]
     return sequence_classifier(
         lj.stack(layers, dropout=cfg.dropout), NUM_CLASSES, pool_how=cfg.pool
@@ -97,7 +108,7 @@ def accuracy(model, params, data) -> float:
 
 def train_one(cfg: Config, seed: int, train_set, valid_set, run_dir):
     """Trains one seed: ``(model, FitResult)``."""
-    model = build_model(cfg)
+    model = build(cfg)
 
     def loss_fn(params, batch, key):
         xs, lengths, labels = batch
@@ -113,7 +124,12 @@ def train_one(cfg: Config, seed: int, train_set, valid_set, run_dir):
         take = order[index * cfg.batch_size : (index + 1) * cfg.batch_size]
         return train_set.xs[take], train_set.lengths[take], train_set.labels[take]
 
-    optimizer = train.with_clipping(optax.adam(cfg.learning_rate), cfg.max_grad_norm)
+    optimizer = optim.make_optimizer(
+        cfg.learning_rate,
+        max_grad_norm=cfg.max_grad_norm,
+        num_steps=cfg.num_steps,
+        schedule=cfg.schedule,
+    )
     params = model.init(jax.random.key(seed), train_set.xs.shape[-1])
     state = train.create_state(params, optimizer, key=jax.random.key(seed + 10_000))
     eval_step = train.make_eval_step(loss_fn)
@@ -124,7 +140,7 @@ def train_one(cfg: Config, seed: int, train_set, valid_set, run_dir):
         batch_fn,
         num_steps=cfg.num_steps,
         run_dir=run_dir,
-        config={**dataclasses.asdict(cfg), "seed": seed},
+        config=run_config(cfg, seed=seed),
         log_every=cfg.log_every,
         checkpoint_every=cfg.checkpoint_every,
         eval_fn=lambda p: train.evaluate(eval_step, p, [valid_batch]),
@@ -144,9 +160,8 @@ def run(cfg: Config) -> dict:
         cfg = cfg.quick_version()
     full_train, test = load_japanese_vowels()
     out_dir = pathlib.Path(cfg.run_root) / "classify"
-    per_seed = []
-    for seed in cfg.seeds:
-        start = time.perf_counter()
+
+    def one_seed(seed: int) -> dict:
         train_set, valid_set = split_validation(full_train, cfg.valid_fraction, seed=seed)
         mean, std = channel_stats(train_set)
         train_set, valid_set, test_set = (
@@ -154,17 +169,15 @@ def run(cfg: Config) -> dict:
         )
         model, result = train_one(cfg, seed, train_set, valid_set, out_dir / f"seed{seed}")
         train_losses = [r["loss"] for r in result.records if r["split"] == "train"]
-        per_seed.append(
-            {
-                "seed": seed,
-                "test_accuracy": accuracy(model, result.best_params, test_set),
-                "valid_accuracy": accuracy(model, result.best_params, valid_set),
-                "best_step": result.best_step,
-                "first_loss": train_losses[0],
-                "last_loss": train_losses[-1],
-                "wall_s": time.perf_counter() - start,
-            }
-        )
+        return {
+            "test_accuracy": accuracy(model, result.best_params, test_set),
+            "valid_accuracy": accuracy(model, result.best_params, valid_set),
+            "best_step": result.best_step,
+            "first_loss": train_losses[0],
+            "last_loss": train_losses[-1],
+        }
+
+    per_seed = run_seeds(cfg.seeds, one_seed)
     start = time.perf_counter()
     mean, std = channel_stats(full_train)
     train_z, test_z = standardise(full_train, mean, std), standardise(test, mean, std)
@@ -172,18 +185,15 @@ def run(cfg: Config) -> dict:
         test_z = subset(test_z, np.arange(min(cfg.dtw_test_limit, len(test_z.labels))))
     distances = dtw_distances(test_z.xs, test_z.lengths, train_z.xs, train_z.lengths)
     dtw_acc = float(np.mean(nearest_neighbour_predict(distances, train_z.labels) == test_z.labels))
-    accs = np.array([r["test_accuracy"] for r in per_seed])
     summary = {
         "config": dataclasses.asdict(cfg),
         "per_seed": per_seed,
-        "test_accuracy_mean": float(accs.mean()),
-        "test_accuracy_std": float(accs.std()),
+        **summarise(per_seed, ["test_accuracy"]),
         "dtw_1nn_test_accuracy": dtw_acc,
         "dtw_wall_s": time.perf_counter() - start,
         "device": str(jax.devices()[0]),
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "results.json").write_text(json.dumps(summary, indent=2))
+    write_json(out_dir / "results.json", summary)
     return summary
 
 
@@ -199,9 +209,9 @@ def main(argv=None) -> None:
     summary = run(parse_config(argv))
     for r in summary["per_seed"]:
         print(f"seed {r['seed']}: test accuracy {r['test_accuracy']:.4f} ({r['wall_s']:.0f} s)")
+    accuracies = [r["test_accuracy"] for r in summary["per_seed"]]
     print(
-        f"BiLSTM test accuracy {summary['test_accuracy_mean']:.4f} "
-        f"+- {summary['test_accuracy_std']:.4f} over {len(summary['per_seed'])} seed(s); "
+        f"BiLSTM test accuracy {format_mean_std(accuracies, 4)}; "
         f"1-NN DTW {summary['dtw_1nn_test_accuracy']:.4f}"
     )
 

@@ -14,28 +14,35 @@ that picks the checkpoint (lowest validation MAE) and picked the defaults
 and MASE on the test tail are reported next to a seasonal-naive forecast and a
 statsmodels (S)ARIMA fitted in the same run: the airline model
 SARIMA(0,1,1)(0,1,1)12 on log passengers, and ARIMA(9,0,0) with a constant on
-sunspots.
+sunspots. The LSTM's scores are reported as the mean and sample standard
+deviation over the seeds.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import pathlib
+import sys
 import time
+
+# The repository root, so that ``experiments.common`` imports when this runs as a file.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 import lstmjax as lj
+from experiments.common import optim, window_scaling
+from experiments.common.config import run_config
+from experiments.common.forecast_metrics import mae, mase, rmse
+from experiments.common.results import write_json
+from experiments.common.seasonal_naive import seasonal_naive
+from experiments.common.seeds import run_seeds
+from experiments.common.series import SERIES, load_series, split_tail, windows
+from experiments.common.summary import format_mean_std, summarise
 from lstmjax import train
-from lstmjax.data.series import SERIES, load_series, split_tail, windows
-from lstmjax.models import window_scaling
-from lstmjax.models.forecast_metrics import mae, mase, rmse
 from lstmjax.models.forecaster import forecaster, recursive_forecaster
-from lstmjax.models.seasonal_naive import seasonal_naive
 from lstmjax.train import cli
 
 # (horizon, context, mode) per series when the config leaves them unset, and the scaling:
@@ -61,6 +68,7 @@ class Config:
     weight_decay: float = 1e-4
     num_steps: int = 1000
     max_grad_norm: float = 1.0
+    schedule: str = "constant"
     seeds: tuple = (0,)
     log_every: int = 50
     checkpoint_every: int = 500
@@ -84,6 +92,7 @@ class Config:
                 raise ValueError(f"{name}: expected >= 1, got {getattr(self, name)}")
         if self.learning_rate <= 0 or not self.seeds:
             raise ValueError("learning_rate > 0 and at least one seed expected")
+        optim.check_schedule(self.schedule)
 
     def resolved(self) -> Config:
         """The config with the dataset's horizon and context filled in (and ``--quick``)."""
@@ -112,17 +121,23 @@ def check_fits(cfg: Config, length: int) -> None:
         )
 
 
+def build(cfg: Config):
+    """The forecaster of ``cfg.mode`` (of a resolved config) over stacked LSTMs."""
+    encoder = lj.stack([lj.lstm(cfg.hidden_size) for _ in range(cfg.num_layers)])
+    if cfg.mode == "direct":
+        return forecaster(encoder, cfg.horizon)
+    return recursive_forecaster(encoder, cfg.horizon)
+
+
 def train_seed(cfg: Config, seed: int, history: np.ndarray, scaler, run_dir):
     """Fits one seed on ``history`` minus its validation tail: ``(model, predict, FitResult)``."""
     fit_history, valid_tail = split_tail(history, cfg.horizon)
-    encoder = lj.stack([lj.lstm(cfg.hidden_size) for _ in range(cfg.num_layers)])
+    model = build(cfg)
     if cfg.mode == "direct":
         x, y = window_scaling.encode(scaler, *windows(fit_history, cfg.context, cfg.horizon))
-        model = forecaster(encoder, cfg.horizon)
     else:
         w, _ = windows(fit_history, cfg.context + 1, 1)
         x, y = window_scaling.encode(scaler, w[:, :-1], w[:, 1:])
-        model = recursive_forecaster(encoder, cfg.horizon)
     valid_context = fit_history[None, -cfg.context :]
     valid_x = window_scaling.encode(scaler, valid_context)
 
@@ -136,8 +151,12 @@ def train_seed(cfg: Config, seed: int, history: np.ndarray, scaler, run_dir):
         forecast = window_scaling.decode(scaler, valid_context, predict(params, valid_x))
         return {"mae": mae(valid_tail, forecast[0])}
 
-    optimizer = train.with_clipping(
-        optax.adamw(cfg.learning_rate, weight_decay=cfg.weight_decay), cfg.max_grad_norm
+    optimizer = optim.make_optimizer(
+        cfg.learning_rate,
+        max_grad_norm=cfg.max_grad_norm,
+        num_steps=cfg.num_steps,
+        schedule=cfg.schedule,
+        weight_decay=cfg.weight_decay,
     )
     state = train.create_state(
         model.init(jax.random.key(seed)), optimizer, key=jax.random.key(seed)
@@ -148,7 +167,7 @@ def train_seed(cfg: Config, seed: int, history: np.ndarray, scaler, run_dir):
         lambda step: (x, y),
         num_steps=cfg.num_steps,
         run_dir=run_dir,
-        config={**dataclasses.asdict(cfg), "seed": seed},
+        config=run_config(cfg, seed=seed),
         log_every=cfg.log_every,
         checkpoint_every=cfg.checkpoint_every,
         eval_fn=eval_fn,
@@ -210,37 +229,31 @@ def run(cfg: Config) -> dict:
     history, tail = split_tail(series.values, cfg.horizon)
     scaler = window_scaling.fit_scaler(history[: -cfg.horizon], **SCALING[cfg.dataset])
     out_dir = pathlib.Path(cfg.run_root) / "forecast" / cfg.dataset
-    per_seed, forecasts = [], []
-    for seed in cfg.seeds:
-        start = time.perf_counter()
+    forecasts = []
+
+    def one_seed(seed: int) -> dict:
         _, predict, result = train_seed(cfg, seed, history, scaler, out_dir / f"seed{seed}")
         context = history[None, -cfg.context :]
         scaled = predict(result.best_params, window_scaling.encode(scaler, context))
         forecast = window_scaling.decode(scaler, context, np.asarray(scaled))[0]
         forecasts.append(forecast)
         losses = [r["loss"] for r in result.records if r["split"] == "train"]
-        per_seed.append(
-            {
-                "seed": seed,
-                **scores(tail, forecast, history, series.period),
-                "best_step": result.best_step,
-                "valid_mae": min(r["mae"] for r in result.records if r["split"] == "val"),
-                "first_loss": losses[0],
-                "last_loss": losses[-1],
-                "wall_s": time.perf_counter() - start,
-            }
-        )
+        return {
+            **scores(tail, forecast, history, series.period),
+            "best_step": result.best_step,
+            "valid_mae": min(r["mae"] for r in result.records if r["split"] == "val"),
+            "first_loss": losses[0],
+            "last_loss": losses[-1],
+        }
+
+    per_seed = run_seeds(cfg.seeds, one_seed)
     start = time.perf_counter()
     naive = seasonal_naive(history, cfg.horizon, series.period)
     arima = arima_forecast(cfg.dataset, history, cfg.horizon)
-    mases = np.array([r["mase"] for r in per_seed])
     summary = {
         "config": dataclasses.asdict(cfg),
         "per_seed": per_seed,
-        "lstm_mase_mean": float(mases.mean()),
-        "lstm_mase_std": float(mases.std()),
-        "lstm_mae_mean": float(np.mean([r["mae"] for r in per_seed])),
-        "lstm_rmse_mean": float(np.mean([r["rmse"] for r in per_seed])),
+        **summarise(per_seed, ["mase", "mae", "rmse"], prefix="lstm_"),
         "seasonal_naive": scores(tail, naive, history, series.period),
         "arima": scores(tail, arima, history, series.period),
         "baselines_wall_s": time.perf_counter() - start,
@@ -250,7 +263,7 @@ def run(cfg: Config) -> dict:
     lstm_mean = np.mean(forecasts, axis=0)
     curves = {"LSTM (seed mean)": lstm_mean, "seasonal naive": naive, "(S)ARIMA": arima}
     plot(out_dir / "forecast.png", series, history, tail, curves)
-    (out_dir / "results.json").write_text(json.dumps(summary, indent=2))
+    write_json(out_dir / "results.json", summary)
     return summary
 
 
@@ -265,10 +278,8 @@ def parse_config(argv=None) -> Config:
 def main(argv=None) -> None:
     s = run(parse_config(argv))
     name = s["config"]["dataset"]
-    print(
-        f"{name}: LSTM MASE {s['lstm_mase_mean']:.3f} +- {s['lstm_mase_std']:.3f} "
-        f"over {len(s['per_seed'])} seed(s) (MAE {s['lstm_mae_mean']:.2f})"
-    )
+    mases = [r["mase"] for r in s["per_seed"]]
+    print(f"{name}: LSTM MASE {format_mean_std(mases)} (MAE {s['lstm_mae_mean']:.2f})")
     for base in ("seasonal_naive", "arima"):
         b = s[base]
         print(f"{name}: {base} MASE {b['mase']:.3f} (MAE {b['mae']:.2f}, RMSE {b['rmse']:.2f})")

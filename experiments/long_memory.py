@@ -17,29 +17,40 @@ the step, so a checkpoint's data position is its step count:
 - ``order``: the order of two X/Y symbols among ``T`` distractors (test
   accuracy; baseline: guess, 1/4).
 
-Every cell gets the same steps, batch, hidden size, Adam learning rate and
-gradient clipping; the LSTM uses chrono initialisation (``chrono=T``). The
-params with the lowest validation loss are scored on a separate test set;
-model selection never sees the test set. Each cell's run lives in
-``runs/long_memory/<run-name>/<cell>/`` (metrics.jsonl, metrics.png,
-checkpoints); ``--resume`` continues them; the table goes to stdout and
-``results.json``, the validation curves of all cells to ``compare.png``.
+Every cell gets the same steps, batch, hidden size, Adam learning rate,
+schedule and gradient clipping (``experiments.common.optim``); the LSTM uses
+chrono initialisation (``chrono=T``). The params with the lowest validation
+loss are scored on a separate test set; model selection never sees the test
+set. Each cell's run lives in ``runs/long_memory/<run-name>/<cell>/``
+(metrics.jsonl, metrics.png, checkpoints); ``--resume`` continues them; the
+table goes to stdout and ``results.json``, the validation curves of all cells
+to ``compare.png``.
+
+The script's shape is every experiment's: a frozen ``Config``, ``build(config)``
+(the cells compared), ``run(config) -> results`` and ``main(argv)``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import pathlib
+import sys
 import time
 from collections.abc import Callable
 from typing import NamedTuple
+
+# The repository root, so that ``experiments.common`` imports when this runs as a file.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import jax
 import jax.numpy as jnp
 import optax
 
 import lstmjax as lj
+from experiments.common import optim
+from experiments.common.config import run_config
+from experiments.common.results import write_json
+from experiments.common.seeds import run_seeds
 from lstmjax import train
 from lstmjax.data import synthetic
 from lstmjax.models.readout import last_step_readout, linear_readout
@@ -59,6 +70,7 @@ class Config:
     batch_size: int = 64
     lr: float = 2e-3
     clip: float = 1.0
+    schedule: str = "constant"
     chrono: bool = True
     unroll: int = 4
     seed: int = 0
@@ -78,6 +90,7 @@ class Config:
             raise ValueError(f"task: expected one of {sorted(TASKS)}, got {self.task!r}")
         if unknown := set(self.cells) - set(CELLS):
             raise ValueError(f"cells: expected some of {sorted(CELLS)}, got {sorted(unknown)}")
+        optim.check_schedule(self.schedule)
 
     @property
     def name(self) -> str:
@@ -149,11 +162,15 @@ TASKS = {
 }
 
 
-def train_cell(cfg: Config, cell_name: str) -> dict:
+def build(cfg: Config) -> dict[str, lj.Cell]:
+    """The cells compared, by name, in ``cfg.cells`` order."""
+    return {name: CELLS[name](cfg) for name in cfg.cells}
+
+
+def train_cell(cfg: Config, seed: int, cell_name: str, cell: lj.Cell) -> dict:
     """Trains one cell on the task; returns its row of the results table."""
     task = TASKS[cfg.task]
-    cell = CELLS[cell_name](cfg)
-    k_init, k_head, k_train, k_data, k_val, k_test = jax.random.split(jax.random.key(cfg.seed), 6)
+    k_init, k_head, k_train, k_data, k_val, k_test = jax.random.split(jax.random.key(seed), 6)
     params = {
         "cell": cell.init(k_init, task.input_size),
         "head": task.head.init(k_head, cfg.hidden),
@@ -163,7 +180,9 @@ def train_cell(cfg: Config, cell_name: str) -> dict:
         ys, _ = lj.rnn(cell, params["cell"], batch.inputs, unroll=cfg.unroll)
         return task.loss(task.predict(task.head, params["head"], ys), batch.targets)
 
-    optimizer = train.with_clipping(optax.adam(cfg.lr), cfg.clip)
+    optimizer = optim.make_optimizer(
+        cfg.lr, max_grad_norm=cfg.clip, num_steps=cfg.steps, schedule=cfg.schedule
+    )
     state = train.create_state(params, optimizer, key=k_train)
     batch_fn = jax.jit(
         lambda step: task.batch(jax.random.fold_in(k_data, step), cfg.batch_size, cfg.T)
@@ -176,7 +195,6 @@ def train_cell(cfg: Config, cell_name: str) -> dict:
         return [task.batch(k, eval_batch, cfg.T) for k in keys]
 
     val, test = held_out(k_val, cfg.eval_size), held_out(k_test, cfg.test_size)
-    config = {**dataclasses.asdict(cfg), "cells": list(cfg.cells), "cell": cell_name}
     start = time.perf_counter()
     result = train.fit(
         state,
@@ -184,7 +202,7 @@ def train_cell(cfg: Config, cell_name: str) -> dict:
         batch_fn,
         num_steps=cfg.steps,
         run_dir=train.run_directory(cfg.run_root, EXPERIMENT, cfg.name) / cell_name,
-        config=config,
+        config=run_config(cfg, cell=cell_name),
         log_every=cfg.log_every,
         checkpoint_every=cfg.checkpoint_every,
         eval_fn=lambda p: train.evaluate(eval_step, p, val),
@@ -266,19 +284,28 @@ def plot_comparison(cfg: Config, rows: list[dict], path: pathlib.Path) -> None:
     plt.close(fig)
 
 
-def main(cfg: Config) -> list[dict]:
-    rows = [train_cell(cfg, name) for name in cfg.cells]
+def run(cfg: Config) -> dict:
+    """Trains every cell (one seed: ``cfg.seed``); writes ``compare.png`` and ``results.json``.
+
+    Returns:
+      ``{"config": .., "results": [one row per cell, without its records]}``,
+      what ``results.json`` holds.
+    """
+    cells = build(cfg)
+    (seed_row,) = run_seeds(
+        [cfg.seed],
+        lambda seed: {"cells": [train_cell(cfg, seed, n, c) for n, c in cells.items()]},
+    )
+    rows = seed_row["cells"]
     out = train.run_directory(cfg.run_root, EXPERIMENT, cfg.name)
-    print(format_table(cfg, rows), flush=True)
     plot_comparison(cfg, rows, out / "compare.png")
     summary = [{k: v for k, v in row.items() if k != "records"} for row in rows]
-    (out / "results.json").write_text(
-        json.dumps({"config": dataclasses.asdict(cfg), "results": summary}, indent=2)
-    )
-    return rows
+    results = {"config": dataclasses.asdict(cfg), "results": summary}
+    write_json(out / "results.json", results)
+    return results
 
 
-def parse_args(argv=None) -> Config:
+def parse_config(argv=None) -> Config:
     return cli.parse_config(
         Config,
         argv,
@@ -287,5 +314,10 @@ def parse_args(argv=None) -> Config:
     )
 
 
+def main(argv=None) -> None:
+    cfg = parse_config(argv)
+    print(format_table(cfg, run(cfg)["results"]), flush=True)
+
+
 if __name__ == "__main__":
-    main(parse_args())
+    main()

@@ -1,4 +1,4 @@
-"""Data for the experiments: synthetic tasks, and loaders for data that ships in packages.
+"""Sequence data: synthetic long-memory tasks, padded sequence sets, token streams.
 
 Import the submodules, e.g. ``from lstmjax.data import synthetic``; this
 package re-exports nothing.

@@ -13,7 +13,8 @@
       ys, carry = encoder.apply(params["encoder"], x[..., None])
       x_(C+1) = ys[:, -1] @ W + b;   x_(C+k+1) = f(x_(C+k), carry)
 
-Inputs and targets are scaled with ``lstmjax.models.window_scaling`` first.
+Inputs and targets come scaled (the forecasting experiment scales them with
+``experiments/common/window_scaling.py``).
 """
 
 from __future__ import annotations

@@ -21,22 +21,30 @@ A complete run::
 
 Modules: ``state`` (TrainState), ``step`` (train/eval steps, clipping),
 ``checkpoint`` (Orbax checkpoints), ``metrics`` (JSONL, plots), ``run_lock``
-(one writer per run directory), ``loop`` (fit).
+(one writer per run directory), ``run`` (a run
+directory, fresh or resumed), ``window`` (averaged train records), ``best``
+(validation and the best params), ``loop`` (the step loop, and ``fit`` composing
+them all).
 """
 
+from lstmjax.train.best import Best, validate
 from lstmjax.train.checkpoint import CheckpointError, Checkpoints, Restored, signature
-from lstmjax.train.loop import FitResult, fit, run_directory
+from lstmjax.train.loop import Cadence, FitResult, fit, run_steps
 from lstmjax.train.metrics import MetricsWriter, plot_metrics, read_metrics
+from lstmjax.train.run import Run, open_run, run_directory
 from lstmjax.train.run_lock import RunLock, RunLockedError
 from lstmjax.train.state import TrainState, create_state
 from lstmjax.train.step import evaluate, make_eval_step, make_train_step, with_clipping
 
 __all__ = [
+    "Best",
+    "Cadence",
     "CheckpointError",
     "Checkpoints",
     "FitResult",
     "MetricsWriter",
     "Restored",
+    "Run",
     "RunLock",
     "RunLockedError",
     "TrainState",
@@ -45,9 +53,12 @@ __all__ = [
     "fit",
     "make_eval_step",
     "make_train_step",
+    "open_run",
     "plot_metrics",
     "read_metrics",
     "run_directory",
+    "run_steps",
     "signature",
+    "validate",
     "with_clipping",
 ]

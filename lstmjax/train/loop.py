@@ -3,39 +3,36 @@
 ``fit`` drives a jitted ``train_step`` (``make_train_step``) over batches
 ``batch_fn(step)`` that depend only on the step number, so the data position
 is the step and a resumed run sees exactly the batches the uninterrupted run
-would have. A run lives in one directory::
+would have. It composes the pieces, each usable on its own:
 
-    runs/<experiment>/<run-name>/
-      config.json     the config the run was started with
-      metrics.jsonl   train records every log_every steps, val records every eval_every
-      metrics.png     the curves, drawn at the end
-      checkpoints/    Orbax step directories (see lstmjax.train.checkpoint)
-      run.lock        held by the one live writer (see lstmjax.train.run_lock)
+- ``run.open_run``: the run directory (see ``lstmjax.train.run``), fresh or
+  restored from its latest checkpoint; ``run.save`` writes one;
+- ``window.MetricWindow``: train records, averaged over the steps since the
+  previous one;
+- ``best.validate``: a validation record and the best params so far;
+- ``Cadence`` and ``run_steps``: which step logs, validates and checkpoints,
+  and the loop over steps that does it.
 
 With the same config and seed, a run gives the same numbers on CPU, and
 resuming from a checkpoint gives bitwise the params, optimizer state and
-logged metrics of the run that was never stopped. Train records average the
-metrics over the steps since the previous record; ``checkpoint_every`` (and
-``stop_after``) must be multiples of ``log_every`` so that those windows do not
-straddle a resume.
+logged metrics of the run that was never stopped. ``checkpoint_every`` (and
+``stop_after``) must be multiples of ``log_every`` so that the train records'
+windows do not straddle a resume.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import pathlib
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-import jax
-import jax.numpy as jnp
-
-from lstmjax.train.checkpoint import Checkpoints
-from lstmjax.train.metrics import MetricsWriter, plot_metrics, read_metrics
+from lstmjax.train import run as runs
+from lstmjax.train.best import Best, validate
+from lstmjax.train.metrics import plot_metrics, read_metrics
 from lstmjax.train.run_lock import exclusive_run_dir
 from lstmjax.train.state import TrainState
+from lstmjax.train.window import MetricWindow
 
 
 class FitResult(NamedTuple):
@@ -57,9 +54,81 @@ class FitResult(NamedTuple):
     run_dir: pathlib.Path
 
 
-def run_directory(root, experiment: str, run_name: str) -> pathlib.Path:
-    """``<root>/<experiment>/<run_name>``."""
-    return pathlib.Path(root) / experiment / run_name
+class Cadence(NamedTuple):
+    """Which steps log, validate and checkpoint; ``done`` counts the steps taken.
+
+    A train record every ``log_every`` steps, a validation every
+    ``eval_every`` and a checkpoint every ``checkpoint_every``; the last step
+    of this call (``end``) always logs and checkpoints, the run's last step
+    (``num_steps``) always validates.
+    """
+
+    log_every: int
+    eval_every: int
+    checkpoint_every: int
+    num_steps: int
+    end: int
+
+    def logs(self, done: int) -> bool:
+        return done % self.log_every == 0 or done == self.end
+
+    def validates(self, done: int) -> bool:
+        return done % self.eval_every == 0 or done == self.num_steps
+
+    def checkpoints(self, done: int) -> bool:
+        return done % self.checkpoint_every == 0 or done == self.end
+
+
+def run_steps(
+    run: runs.Run,
+    train_step: Callable,
+    batch_fn: Callable[[int], Any],
+    cadence: Cadence,
+    *,
+    eval_fn: Callable[[Any], dict] | None = None,
+    select: str = "loss",
+    examples_per_step: int | None = None,
+    progress: bool = True,
+) -> tuple[TrainState, Best]:
+    """Steps ``run.state`` up to ``cadence.end``, logging, validating and checkpointing.
+
+    Without ``eval_fn`` the best params are the current ones at each checkpoint.
+
+    Returns:
+      The final state and the best params so far.
+    """
+    state, best = run.state, run.best
+    bar = _progress_bar(int(state.step), cadence.num_steps, enabled=progress)
+    window = MetricWindow(examples_per_step)
+    t_start = time.perf_counter()
+    try:
+        for step in range(int(state.step), cadence.end):
+            state, metrics = train_step(state, batch_fn(step))
+            window.add(metrics)
+            done = step + 1
+            bar.update(1)
+            wall = run.wall_time + time.perf_counter() - t_start
+            if cadence.logs(done):
+                record = window.record(done, wall)
+                run.writer.write(record)
+                bar.set_postfix(loss=f"{record['loss']:.4g}")
+            if eval_fn is not None and cadence.validates(done):
+                best = validate(
+                    eval_fn,
+                    state.params,
+                    best,
+                    step=done,
+                    wall_time=wall,
+                    writer=run.writer,
+                    select=select,
+                )
+            if cadence.checkpoints(done):
+                if eval_fn is None:
+                    best = Best(state.params, done, best.score)
+                runs.save(run, done, state, best, wall)
+    finally:
+        bar.close()
+    return state, best
 
 
 def _check_multiple(value, of: int, name: str) -> None:
@@ -92,13 +161,15 @@ def fit(
 ) -> FitResult:
     """Trains ``state`` for ``num_steps`` steps, or resumes a run and finishes it.
 
+    ``open_run``, then ``run_steps``, then the plot of the curves.
+
     Args:
       state: the fresh state (``create_state``); also the template a resumed
         checkpoint is restored into.
       train_step: ``(state, batch) -> (state, metrics)``, e.g. ``make_train_step``.
       batch_fn: ``step -> batch``, a pure function of the step (the data position).
       num_steps: total steps of the run.
-      run_dir: the run directory (see module doc).
+      run_dir: the run directory (see ``lstmjax.train.run``).
       config: the run's JSON-able config; saved, and compared on resume.
       log_every: steps per train record (and progress-bar loss update).
       checkpoint_every: steps between checkpoints (one is also saved at the end).
@@ -127,92 +198,28 @@ def fit(
     """
     _check_multiple(checkpoint_every, log_every, "checkpoint_every")
     _check_multiple(stop_after, log_every, "stop_after")
-    eval_every = eval_every or checkpoint_every
-    run_dir = pathlib.Path(run_dir)
-    metrics_path = run_dir / "metrics.jsonl"
-    ckpt_dir = run_dir / "checkpoints"
-    if not resume and (metrics_path.exists() or ckpt_dir.exists()):
-        raise FileExistsError(
-            f"{run_dir} already holds a run; resume it (--resume) or choose another run name"
-        )
-    run_dir.mkdir(parents=True, exist_ok=True)
-    ckpts = Checkpoints(ckpt_dir, config=config, keep=keep, ignore=ignore)
-    writer = MetricsWriter(metrics_path)
-    best_params, best_step, best_score, wall_offset = state.params, 0, math.inf, 0.0
-    if resume:
-        for name in ckpts.incomplete():
-            log(f"ignoring incomplete checkpoint save {ckpt_dir / name}")
-        if ckpts.latest() is None:
-            log(f"no complete checkpoint in {ckpt_dir}; starting from step 0")
-        else:
-            try:
-                restored = ckpts.restore(
-                    state,
-                    state.params,
-                    required_meta={
-                        "best_step": int,
-                        "best_score": (int, float),
-                        "wall_time": (int, float),
-                    },
-                )
-            except Exception:
-                ckpts.close()
-                raise
-            state, best_params = restored.state, restored.best
-            best_step, best_score = restored.meta["best_step"], restored.meta["best_score"]
-            wall_offset = restored.meta["wall_time"]
-            log(f"resuming from step {restored.step}: checkpoint {ckpt_dir / str(restored.step)}")
-        writer.truncate(int(state.step))
-    else:
-        (run_dir / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
-
-    start = int(state.step)
+    run = runs.open_run(
+        run_dir, state, config=config, keep=keep, ignore=ignore, resume=resume, log=log
+    )
     end = num_steps if stop_after is None else min(num_steps, stop_after)
-    bar = _progress_bar(start, num_steps, enabled=progress)
-    window_sums, window_steps = None, 0
-    t_start, t_window = time.perf_counter(), time.perf_counter()
+    cadence = Cadence(log_every, eval_every or checkpoint_every, checkpoint_every, num_steps, end)
     try:
-        for step in range(start, end):
-            state, metrics = train_step(state, batch_fn(step))
-            window_sums = (
-                metrics if window_sums is None else jax.tree.map(jnp.add, window_sums, metrics)
-            )
-            window_steps += 1
-            done = step + 1
-            bar.update(1)
-            wall = wall_offset + time.perf_counter() - t_start
-            if done % log_every == 0 or done == end:
-                means = {k: float(v) / window_steps for k, v in window_sums.items()}
-                elapsed = max(time.perf_counter() - t_window, 1e-9)
-                record = {"step": done, "split": "train", "wall_time": wall, **means}
-                record["steps_per_sec"] = window_steps / elapsed
-                if examples_per_step:
-                    record["examples_per_sec"] = window_steps * examples_per_step / elapsed
-                writer.write(record)
-                bar.set_postfix(loss=f"{means['loss']:.4g}")
-                window_sums, window_steps, t_window = None, 0, time.perf_counter()
-            if eval_fn is not None and (done % eval_every == 0 or done == num_steps):
-                scores = eval_fn(state.params)
-                writer.write({"step": done, "split": "val", "wall_time": wall, **scores})
-                if scores[select] < best_score:
-                    best_params, best_step, best_score = state.params, done, scores[select]
-            if done % checkpoint_every == 0 or done == end:
-                if eval_fn is None:
-                    best_params, best_step = state.params, done
-                meta = {
-                    "data_position": done,
-                    "wall_time": wall,
-                    "best_step": best_step,
-                    "best_score": best_score,
-                }
-                ckpts.save(done, state, best=best_params, meta=meta)
+        state, best = run_steps(
+            run,
+            train_step,
+            batch_fn,
+            cadence,
+            eval_fn=eval_fn,
+            select=select,
+            examples_per_step=examples_per_step,
+            progress=progress,
+        )
     finally:
-        bar.close()
-        ckpts.close()
-    records = read_metrics(metrics_path)
+        run.checkpoints.close()
+    records = read_metrics(run.metrics_path)
     if int(state.step) == num_steps and plot_keys:
-        plot_metrics(records, run_dir / "metrics.png", keys=plot_keys, title=str(run_dir))
-    return FitResult(state, best_params, best_step, records, run_dir)
+        plot_metrics(records, run.dir / "metrics.png", keys=plot_keys, title=str(run.dir))
+    return FitResult(state, best.params, best.step, records, run.dir)
 
 
 def _progress_bar(start: int, total: int, *, enabled: bool):

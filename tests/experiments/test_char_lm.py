@@ -8,8 +8,8 @@ import pytest
 from experiment_module import load_experiment
 
 import lstmjax as lj
-from lstmjax.data import text
-from lstmjax.data.packages import MissingDataPackage
+from experiments.common import text
+from experiments.common.packages import MissingDataPackage
 from lstmjax.models.language_model import language_model
 
 char_lm = load_experiment("char_lm")

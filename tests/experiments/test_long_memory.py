@@ -13,7 +13,7 @@ long_memory = load_experiment("long_memory")
 
 
 def quick(tmp_path, *args):
-    return long_memory.parse_args(
+    return long_memory.parse_config(
         ["--quick", "--no-progress", "--run-root", str(tmp_path), *map(str, args)]
     )
 
@@ -35,7 +35,7 @@ def check_run(cfg, rows, cells):
 @pytest.fixture(scope="module")
 def adding_run(tmp_path_factory):
     cfg = quick(tmp_path_factory.mktemp("runs"), "--cells", "lstm,rnn")
-    return cfg, long_memory.main(cfg)
+    return cfg, long_memory.run(cfg)["results"]
 
 
 def test_quick_adding_run_lowers_the_loss_and_writes_the_table(adding_run):
@@ -45,12 +45,12 @@ def test_quick_adding_run_lowers_the_loss_and_writes_the_table(adding_run):
 @pytest.mark.parametrize("task, cells", [("recall", "lstm"), ("order", "gru")])
 def test_quick_run_lowers_the_loss_and_writes_the_table(tmp_path, task, cells):
     cfg = quick(tmp_path, "--task", task, "--cells", cells)
-    check_run(cfg, long_memory.main(cfg), cells)
+    check_run(cfg, long_memory.run(cfg)["results"], cells)
 
 
 def test_resuming_a_finished_run_reproduces_its_scores(adding_run, capsys):
     cfg, first = adding_run
-    again = long_memory.main(dataclasses.replace(cfg, resume=True))
+    again = long_memory.run(dataclasses.replace(cfg, resume=True))["results"]
     for a, b in zip(again, first):
         assert a["test_mse"] == b["test_mse"] and a["best_step"] == b["best_step"]
     out = capsys.readouterr().out
@@ -58,11 +58,11 @@ def test_resuming_a_finished_run_reproduces_its_scores(adding_run, capsys):
 
 
 def test_cli_parses_every_field_and_quick_keeps_explicit_values():
-    cfg = long_memory.parse_args(["--quick", "--T", "30", "--cells", "lstm,gru", "--no-chrono"])
+    cfg = long_memory.parse_config(["--quick", "--T", "30", "--cells", "lstm,gru", "--no-chrono"])
     assert cfg.T == 30 and cfg.cells == ("lstm", "gru") and not cfg.chrono
     assert cfg.steps == long_memory.QUICK["steps"] and cfg.quick
     assert cfg.name == "adding-T30-seed0-quick"
     with pytest.raises(ValueError, match="cells"):
-        long_memory.parse_args(["--cells", "lstm,transformer"])
+        long_memory.parse_config(["--cells", "lstm,transformer"])
     with pytest.raises(ValueError, match="task"):
-        long_memory.parse_args(["--task", "sorting"])
+        long_memory.parse_config(["--task", "sorting"])

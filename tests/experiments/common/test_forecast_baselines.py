@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from lstmjax.models.forecast_metrics import mae, mase, rmse
-from lstmjax.models.seasonal_naive import seasonal_naive
+from experiments.common.forecast_metrics import mae, mase, rmse
+from experiments.common.seasonal_naive import seasonal_naive
 
 
 def test_seasonal_naive_repeats_the_last_season():

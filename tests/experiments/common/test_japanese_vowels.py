@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from lstmjax.data import packages
-from lstmjax.data.japanese_vowels import (
+from experiments.common import packages
+from experiments.common.japanese_vowels import (
     MAX_LENGTH,
     NUM_CHANNELS,
     NUM_CLASSES,

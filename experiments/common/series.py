@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lstmjax.data.packages import import_data_module
+from experiments.common.packages import import_data_module
 
 
 class Series(NamedTuple):

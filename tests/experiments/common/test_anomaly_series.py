@@ -1,6 +1,6 @@
 import numpy as np
 
-from lstmjax.data.anomaly_series import load_kdd_tsad_135
+from experiments.common.anomaly_series import load_kdd_tsad_135
 
 
 def test_kdd_tsad_135_has_a_normal_training_prefix_and_one_anomaly():

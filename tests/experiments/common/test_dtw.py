@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstmjax.models.dtw import dtw_distances, nearest_neighbour_predict
+from experiments.common.dtw import dtw_distances, nearest_neighbour_predict
 
 
 def _reference_dtw(a, b):

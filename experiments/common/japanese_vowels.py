@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lstmjax.data.packages import import_data_module
+from experiments.common.packages import import_data_module
 from lstmjax.data.sequences import SequenceSet, pad_sequences
 
 NUM_CLASSES = 9

@@ -4,8 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
-from lstmjax.models.detection_metrics import best_f1_threshold, precision_recall_f1, roc_auc
-from lstmjax.models.rolling_zscore import rolling_zscore
+from experiments.common.detection_metrics import best_f1_threshold, precision_recall_f1, roc_auc
+from experiments.common.rolling_zscore import rolling_zscore
 
 
 def test_precision_recall_f1_on_hand_made_labels():

@@ -3,7 +3,7 @@ import subprocess
 
 import pytest
 
-from lstmjax.models.compression import bits_per_char
+from experiments.common.compression import bits_per_char
 
 TEXT = "And God said, Let there be light: and there was light.\n" * 40 + "Amen.\n"
 

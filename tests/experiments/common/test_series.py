@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from lstmjax.data import packages
-from lstmjax.data.series import load_series, split_tail, windows
+from experiments.common import packages
+from experiments.common.series import load_series, split_tail, windows
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lstmjax.data.packages import MissingDataPackage, apt_hint
+from experiments.common.packages import MissingDataPackage, apt_hint
 
 BIBLE_PACKAGES = ("bible-kjv", "bible-kjv-text")
 FORTUNE_PACKAGES = ("fortunes-min", "fortunes")

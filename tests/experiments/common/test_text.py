@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from lstmjax.data import text
-from lstmjax.data.packages import MissingDataPackage
+from experiments.common import text
+from experiments.common.packages import MissingDataPackage
 
 
 def test_vocab_round_trip():

@@ -1,0 +1,19 @@
+import dataclasses
+
+from experiments.common.config import run_config
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    lr: float = 1e-3
+    seeds: tuple = (0, 1)
+    schedule: str = "constant"
+
+
+def test_fields_and_extras_as_json_values():
+    assert run_config(Config(), seed=1) == {"lr": 1e-3, "seeds": [0, 1], "seed": 1}
+
+
+def test_an_added_field_is_saved_only_when_it_leaves_its_default():
+    assert "schedule" not in run_config(Config())
+    assert run_config(Config(schedule="cosine"))["schedule"] == "cosine"
