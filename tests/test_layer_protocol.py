@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import lstmjax as lj
 from lstmjax.interop.flax_modules import NNXRNN, LinenRNN
 from lstmjax.models.language_model import language_model
-from tests.helpers import randomize
+from tests.helpers import assert_close_to_scale, randomize
 
 B, T, D, H = 3, 6, 4, 5
 LENGTHS = jnp.array([6, 2, 0])
@@ -170,9 +170,7 @@ def test_property_fused_equals_reference(layers, lengths, reverse, bf16, seed):
         for impl in ("fused", "reference")
     }
     tol = 1e-2 if bf16 else 1e-5
-    for a, e in zip(jax.tree.leaves(results["fused"]), jax.tree.leaves(results["reference"])):
-        scale = max(float(jnp.max(jnp.abs(e))), 1e-6)
-        np.testing.assert_allclose(a / scale, e / scale, atol=tol, rtol=0)
+    assert_close_to_scale(results["fused"], results["reference"], tol)
 
 
 # --- defect 3: a custom cell is first class ------------------------------------------

@@ -16,6 +16,7 @@ from jax.test_util import check_grads
 import lstmjax as lj
 from lstmjax.kernels import tuning
 from lstmjax.kernels.lstm_scan import lstm_directions, lstm_sequence
+from tests.helpers import assert_close_to_scale
 
 
 def fused_and_reference(fn, apply, *args):
@@ -35,14 +36,6 @@ def _random_params(cell, key, input_size):
     return jax.tree.map(
         lambda x: x + 0.3 * jax.random.normal(jax.random.fold_in(key, x.size), x.shape), params
     )
-
-
-def _assert_close(actual, expected, rtol):
-    """Each leaf within ``rtol`` of the expected leaf's largest magnitude."""
-    for a, e in zip(jax.tree.leaves(actual), jax.tree.leaves(expected), strict=True):
-        a, e = np.asarray(a, np.float32), np.asarray(e, np.float32)
-        scale = max(float(np.max(np.abs(e), initial=0.0)), 1e-6)
-        np.testing.assert_allclose(a / scale, e / scale, atol=rtol, rtol=0)
 
 
 def _loss_and_grads(apply, params, xs, carry):
@@ -81,9 +74,9 @@ def test_rnn_matches_reference(reverse, lengths):
         )
 
     fast, ref = fused_and_reference(_loss_and_grads, apply, params, xs, carry)
-    _assert_close(fast, ref, 1e-5)
+    assert_close_to_scale(fast, ref, 1e-5)
     (ys, _), (ys_ref, _) = fused_and_reference(_call, apply, params, xs, carry)
-    _assert_close(ys, ys_ref, 1e-5)
+    assert_close_to_scale(ys, ys_ref, 1e-5)
 
 
 def test_bidirectional_and_stack_match_reference():
@@ -95,7 +88,7 @@ def test_bidirectional_and_stack_match_reference():
         return net.apply(p, x, lengths=LENGTHS, implementation=implementation)
 
     fast, ref = fused_and_reference(_loss_and_grads, apply, params, xs, None)
-    _assert_close(fast, ref, 1e-5)
+    assert_close_to_scale(fast, ref, 1e-5)
 
 
 def test_bidirectional_merge_none_matches_reference():
@@ -107,7 +100,7 @@ def test_bidirectional_merge_none_matches_reference():
     def apply(p, x, c, implementation):
         return bi.apply(p, x, lengths=lengths, implementation=implementation)
 
-    _assert_close(*fused_and_reference(_loss_and_grads, apply, params, xs, None), 1e-5)
+    assert_close_to_scale(*fused_and_reference(_loss_and_grads, apply, params, xs, None), 1e-5)
 
 
 def test_bfloat16_policy_matches_reference():
@@ -119,7 +112,7 @@ def test_bfloat16_policy_matches_reference():
         return lj.rnn(cell, p, x, lengths=LENGTHS, implementation=implementation)
 
     fast, ref = fused_and_reference(_loss_and_grads, apply, params, xs, None)
-    _assert_close(fast, ref, 1e-2)
+    assert_close_to_scale(fast, ref, 1e-2)
     ys, final = apply(params, xs, None)
     assert ys.dtype == jnp.float32 and final.c.dtype == jnp.float32
 
@@ -142,7 +135,7 @@ def test_property_fast_equals_reference(B, T, D, H, data):
     def apply(p, x, c, implementation):
         return lj.rnn(cell, p, x, lengths=lengths, reverse=reverse, implementation=implementation)
 
-    _assert_close(*fused_and_reference(_loss_and_grads, apply, params, xs, None), 1e-5)
+    assert_close_to_scale(*fused_and_reference(_loss_and_grads, apply, params, xs, None), 1e-5)
 
 
 @pytest.mark.parametrize("masked", [False, True])
@@ -263,4 +256,4 @@ def test_bidirectional_split_and_vmapped_directions_agree(monkeypatch):
     split = _loss_and_grads(apply, params, xs, carry)
     monkeypatch.setattr(tuning, "SPLIT_DIRECTIONS", frozenset())
     vmapped = _loss_and_grads(apply, params, xs, carry)
-    _assert_close(split, vmapped, 1e-5)
+    assert_close_to_scale(split, vmapped, 1e-5)
