@@ -33,7 +33,6 @@ from experiments.common import optim, window_scaling
 from experiments.common.anomaly_series import load_kdd_tsad_135
 from experiments.common.config import run_config
 from experiments.common.detection_metrics import precision_recall_f1, roc_auc
-from experiments.common.results import write_json
 from experiments.common.rolling_zscore import rolling_zscore
 from experiments.common.seeds import run_seeds
 from experiments.common.series import windows
@@ -41,6 +40,7 @@ from experiments.common.summary import format_mean_std, summarise
 from lstmjax import train
 from lstmjax.models.forecaster import recursive_forecaster
 from lstmjax.train import cli
+from lstmjax.train.atomic import write_json
 
 
 @dataclasses.dataclass(frozen=True)

@@ -35,7 +35,6 @@ import lstmjax as lj
 from experiments.common import optim
 from experiments.common.compression import COMPRESSORS, bits_per_char
 from experiments.common.config import run_config
-from experiments.common.results import write_json
 from experiments.common.seeds import run_seeds
 from experiments.common.summary import format_mean_std
 from experiments.common.text import SOURCES, CharVocab, build_vocab, load_text, split_contiguous
@@ -53,6 +52,7 @@ from lstmjax.models.stateful_step import (
     make_stateful_train_step,
 )
 from lstmjax.train import cli
+from lstmjax.train.atomic import write_json
 
 
 @dataclasses.dataclass(frozen=True)

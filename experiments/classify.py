@@ -32,7 +32,6 @@ from experiments.common import optim
 from experiments.common.config import run_config
 from experiments.common.dtw import dtw_distances, nearest_neighbour_predict
 from experiments.common.japanese_vowels import NUM_CLASSES, load_japanese_vowels
-from experiments.common.results import write_json
 from experiments.common.seeds import run_seeds
 from experiments.common.summary import format_mean_std, summarise
 from lstmjax import train
@@ -40,6 +39,7 @@ from lstmjax.data.sequences import channel_stats, split_validation, standardise,
 from lstmjax.models.classifier import cross_entropy, sequence_classifier
 from lstmjax.models.pooling import POOLS
 from lstmjax.train import cli
+from lstmjax.train.atomic import write_json
 
 
 @dataclasses.dataclass(frozen=True)

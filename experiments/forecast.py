@@ -36,7 +36,6 @@ import lstmjax as lj
 from experiments.common import optim, window_scaling
 from experiments.common.config import run_config
 from experiments.common.forecast_metrics import mae, mase, rmse
-from experiments.common.results import write_json
 from experiments.common.seasonal_naive import seasonal_naive
 from experiments.common.seeds import run_seeds
 from experiments.common.series import SERIES, load_series, split_tail, windows
@@ -44,6 +43,7 @@ from experiments.common.summary import format_mean_std, summarise
 from lstmjax import train
 from lstmjax.models.forecaster import forecaster, recursive_forecaster
 from lstmjax.train import cli
+from lstmjax.train.atomic import write_json
 
 # (horizon, context, mode) per series when the config leaves them unset, and the scaling:
 # airline grows multiplicatively (logs, relative to each window's last value);

@@ -49,12 +49,12 @@ import optax
 import lstmjax as lj
 from experiments.common import optim
 from experiments.common.config import run_config
-from experiments.common.results import write_json
 from experiments.common.seeds import run_seeds
 from lstmjax import train
 from lstmjax.data import synthetic
 from lstmjax.models.readout import last_step_readout, linear_readout
 from lstmjax.train import cli
+from lstmjax.train.atomic import write_json
 
 EXPERIMENT = "long_memory"
 RECALL_SYMBOLS, RECALL_LENGTH = 8, 10

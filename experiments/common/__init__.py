@@ -2,8 +2,8 @@
 
 - the recipe every script follows: ``optim`` (the Optax optimizer from the
   config), ``config`` (the config a training run saves), ``seeds`` (the loop
-  over seeds), ``results`` (``results.json``, written atomically), ``summary``
-  (mean and sample standard deviation);
+  over seeds), ``summary`` (mean and sample standard deviation); results.json
+  is written atomically by ``lstmjax.train.atomic.write_json``;
 - loaders of data that ships in packages: ``packages``, ``japanese_vowels``,
   ``series``, ``anomaly_series``, ``text``;
 - baselines and metrics of one experiment each: ``dtw``, ``seasonal_naive``,

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import pathlib
 import warnings
 import zlib
 from collections.abc import Sequence
+
+from lstmjax.train.atomic import write_text
 
 CHECKSUM_KEY = "_crc32"
 
@@ -107,17 +108,7 @@ class MetricsWriter:
         either the old file or the new one, never a partial one.
         """
         kept = [r for r in read_metrics(self.path) if r["step"] <= step]
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with tmp.open("w") as f:
-            f.write("".join(map(_line, kept)))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
-        dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        write_text(self.path, "".join(map(_line, kept)))
 
 
 def plot_metrics(

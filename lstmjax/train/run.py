@@ -19,11 +19,11 @@ that is restored.
 
 from __future__ import annotations
 
-import json
 import pathlib
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
+from lstmjax.train.atomic import write_json
 from lstmjax.train.best import Best
 from lstmjax.train.checkpoint import Checkpoints
 from lstmjax.train.metrics import MetricsWriter
@@ -97,7 +97,7 @@ def open_run(
     writer = MetricsWriter(metrics_path)
     best, wall_time = Best(state.params), 0.0
     if not resume:
-        (run_dir / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
+        write_json(run_dir / "config.json", config, sort_keys=True)
         return Run(run_dir, ckpts, writer, state, best, wall_time)
     for name in ckpts.incomplete():
         log(f"ignoring incomplete checkpoint save {ckpt_dir / name}")
