@@ -35,6 +35,7 @@ from lstmjax.cells import (
     make_cell,
     simple_rnn,
 )
+from lstmjax.checked_mode import checked
 from lstmjax.kernels.tuning import compiler_options
 from lstmjax.masking import last_valid, length_mask, reverse_in_length
 
@@ -55,6 +56,7 @@ __all__ = [
     "SimpleRNNParams",
     "Stack",
     "bidirectional",
+    "checked",
     "compiler_options",
     "gru",
     "init",

@@ -25,7 +25,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from lstmjax._rnn import SequenceLayout, fused_kernel, scan_time_major
+from lstmjax._rnn import SequenceLayout, fused_kernel, scan_time_major, zero_padding
 from lstmjax.cells.base import Cell
 from lstmjax.kernels.tuning import split_directions
 from lstmjax.masking import length_mask, reverse_in_length
@@ -135,8 +135,8 @@ class Bidirectional(NamedTuple):
         initial_carry = check_carry(initial_carry, expected)
         carry = layout.carry_in(expected if initial_carry is None else initial_carry, lead=(2,))
         flat_lengths = layout.lengths(lengths)
-        xs_t = layout.inputs(xs)
         mask = None if lengths is None else length_mask(flat_lengths, layout.num_steps)
+        xs_t = zero_padding(layout.inputs(xs), mask)
         xs_back = reverse_in_length(xs_t, flat_lengths)
 
         kernel = fused_kernel(cell, implementation, layout.num_steps)

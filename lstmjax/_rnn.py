@@ -5,8 +5,9 @@ For ``xs [B, T, D]`` the input part of every pre-activation,
 before the loop; only the recurrent product ``h W_hh`` and the gate math run
 inside ``jax.lax.scan``. Variable lengths are handled by masking inside the
 scan: past ``lengths[b]`` the carry is held and the output is zero, so the
-final carry is each sequence's carry at its last valid step and no gradient
-flows from padding.
+final carry is each sequence's carry at its last valid step; padded inputs
+are zeroed before the projection, so no gradient flows from padding (not
+even a NaN or inf stored there).
 """
 
 from __future__ import annotations
@@ -111,6 +112,18 @@ def scan_reference(cell: Cell, params, xp, carry, mask, unroll: int = 1):
     return ys, final
 
 
+def zero_padding(xs, mask):
+    """``xs [T, B, D]`` with the padding (``mask`` False) set to 0; ``xs`` if ``mask`` is None.
+
+    The input projection's weight gradient is ``X^T dZ``: with ``dZ = 0`` on
+    padding, a NaN or inf left there would still give ``NaN * 0 = NaN``.
+    Zeroed by a select, whose gradient to the padding is exactly 0.
+    """
+    if mask is None:
+        return xs
+    return jnp.where(mask[:, :, None], xs, jnp.zeros((), xs.dtype))
+
+
 class SequenceLayout:
     """Moves ``xs``, ``lengths`` and carries between the user's layout and the scan's.
 
@@ -204,10 +217,10 @@ def rnn(
     initial_carry = check_carry(initial_carry, expected)
     carry = layout.carry_in(expected if initial_carry is None else initial_carry)
     flat_lengths = layout.lengths(lengths)
-    xs_t = layout.inputs(xs)
+    mask = None if lengths is None else length_mask(flat_lengths, layout.num_steps)
+    xs_t = zero_padding(layout.inputs(xs), mask)
     if reverse:
         xs_t = reverse_in_length(xs_t, flat_lengths)
-    mask = None if lengths is None else length_mask(flat_lengths, layout.num_steps)
     ys, final = scan_time_major(cell, params, xs_t, carry, mask, unroll, implementation)
     if reverse:
         ys = reverse_in_length(ys, flat_lengths)

@@ -3,6 +3,10 @@
 Sequences of a padded batch ``xs [B, T, D]`` occupy the first ``lengths[b]``
 steps; steps ``t >= lengths[b]`` are padding. These helpers work time-major
 (``[T, B, ...]``), the layout the scan runs in.
+
+Every helper is safe for any integer lengths, in range or not (traced
+lengths inside ``jax.jit`` cannot be checked): a length above ``T`` acts
+as ``T`` and a negative one as 0, so no index leaves the array.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ def reverse_indices(lengths: jax.Array, num_steps: int) -> jax.Array:
 
     ``idx[t, b] = lengths[b] - 1 - t`` for ``t < lengths[b]`` and ``t``
     otherwise, so padding stays where it is. The map is its own inverse.
+    Lengths are clipped into ``[0, T]`` first, so every index is in range.
     """
+    lengths = jnp.clip(lengths, 0, num_steps)
     t = jnp.arange(num_steps)[:, None]
     return jnp.where(t < lengths[None, :], lengths[None, :] - 1 - t, t)
 

@@ -2,8 +2,9 @@
 
 Each raises ``TypeError`` or ``ValueError`` with a message that names the
 argument, what was expected and what came. All checks read static shapes and
-dtypes; ``lengths`` values are checked only when they are concrete (outside
-``jax.jit``).
+dtypes; ``lengths`` values are checked when they are concrete (outside
+``jax.jit``) and, inside it, only in checked mode (``lstmjax.checked``);
+otherwise traced lengths act clipped into ``[0, T]`` (``lstmjax.masking``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import numbers
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from lstmjax.checked_mode import check_traced_lengths
 
 IMPLEMENTATIONS = ("auto", "reference", "fused")
 LAYER_PROTOCOL = ("init", "apply", "initial_carry", "step", "output_size", "causal")
@@ -125,6 +128,7 @@ def check_lengths(lengths, batch_shape: tuple[int, ...], num_steps: int) -> None
     try:
         values = np.asarray(lengths)
     except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):
+        check_traced_lengths(lengths, num_steps)
         return
     if values.size and (values.min() < 0 or values.max() > num_steps):
         raise ValueError(

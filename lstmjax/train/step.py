@@ -13,16 +13,24 @@ evaluation. One step is::
 Global-norm clipping (Pascanu et al. 2013), ``g <- g * min(1, c / ||g||_2)``,
 is ``with_clipping(optimizer, c)``; schedules are the optimizer's own business
 (``optax.adam(optax.cosine_decay_schedule(...))``).
+
+Out-of-range ``lengths`` in a batch: by default the sequence functions clip
+them into ``[0, T]`` inside the jitted step (safe, silent; see
+``lstmjax.checked``). ``checked=True`` runs the step under
+``lstmjax.checked`` and raises the named ``ValueError`` after a step whose
+lengths were out of range, at the cost of one device-to-host read per step.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 
 import jax
 import jax.numpy as jnp
 import optax
 
+from lstmjax import checked_mode
 from lstmjax.train.state import TrainState
 
 
@@ -46,6 +54,7 @@ def make_train_step(
     *,
     jit: bool = True,
     compiler_options: dict | None = None,
+    checked: bool = False,
 ) -> Callable:
     """Builds ``train_step(state, batch) -> (state, metrics)``.
 
@@ -56,6 +65,7 @@ def make_train_step(
       compiler_options: XLA options for that ``jax.jit``, e.g.
         ``lstmjax.compiler_options()`` where the net's recurrent layers are plain
         LSTMs (see there: on CPU they slow the GRU and tanh RNN down).
+      checked: raise on out-of-range ``lengths`` (module doc); needs ``jit``.
 
     Returns:
       The step. ``metrics`` holds ``loss``, ``grad_norm`` (before any clipping)
@@ -73,15 +83,19 @@ def make_train_step(
         metrics = {k: jnp.asarray(v, jnp.float32) for k, v in metrics.items()}
         return TrainState(params, opt_state, state.step + 1, key), metrics
 
-    return jax.jit(train_step, compiler_options=compiler_options or {}) if jit else train_step
+    return _compile(train_step, jit, compiler_options, checked)
 
 
 def make_eval_step(
-    loss_fn: Callable, *, jit: bool = True, compiler_options: dict | None = None
+    loss_fn: Callable,
+    *,
+    jit: bool = True,
+    compiler_options: dict | None = None,
+    checked: bool = False,
 ) -> Callable:
     """Builds ``eval_step(params, batch) -> metrics``: ``loss`` and the aux metrics, key None.
 
-    ``jit`` and ``compiler_options`` as for ``make_train_step``.
+    ``jit``, ``compiler_options`` and ``checked`` as for ``make_train_step``.
     """
 
     def eval_step(params, batch) -> dict:
@@ -89,7 +103,27 @@ def make_eval_step(
         metrics = {"loss": loss, **metrics}
         return {k: jnp.asarray(v, jnp.float32) for k, v in metrics.items()}
 
-    return jax.jit(eval_step, compiler_options=compiler_options or {}) if jit else eval_step
+    return _compile(eval_step, jit, compiler_options, checked)
+
+
+def _compile(step: Callable, jit: bool, compiler_options: dict | None, checked: bool):
+    """``step`` jitted (or not) and, if ``checked``, raising its failed checks after each call."""
+    if not checked:
+        return jax.jit(step, compiler_options=compiler_options or {}) if jit else step
+    if not jit:
+        raise ValueError(
+            "checked: True needs jit=True; to compose the step yourself, wrap it in "
+            "lstmjax.checked and call error.throw() after each call"
+        )
+    compiled = jax.jit(checked_mode.checked(step), compiler_options=compiler_options or {})
+
+    @functools.wraps(step)
+    def checked_step(*args):
+        error, out = compiled(*args)
+        error.throw()
+        return out
+
+    return checked_step
 
 
 def evaluate(eval_step: Callable, params, batches: Iterable) -> dict[str, float]:
