@@ -29,7 +29,7 @@ from lstmjax._rnn import SequenceLayout, fused_kernel, scan_time_major, zero_pad
 from lstmjax.cells.base import Cell
 from lstmjax.kernels.tuning import split_directions
 from lstmjax.masking import length_mask, reverse_in_length
-from lstmjax.validation import check_carry, check_implementation, check_unroll
+from lstmjax.validation import check_carry, check_implementation, check_key, check_unroll
 
 MERGES = ("concat", "sum", "mean", "mul", "none")
 
@@ -75,7 +75,7 @@ class Bidirectional(NamedTuple):
 
     def init(self, key: jax.Array, input_size: int):
         """The cell's params for each direction, stacked on a leading axis of size 2."""
-        keys = jax.random.split(key, 2)
+        keys = jax.random.split(check_key(key), 2)
         per_direction = [self.cell.init(k, input_size) for k in keys]
         return jax.tree.map(lambda f, b: jnp.stack([f, b]), *per_direction)
 

@@ -24,7 +24,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from lstmjax.validation import check_flag, check_layer
+from lstmjax.validation import check_flag, check_key, check_layer
 
 
 def _dropout(key: jax.Array, xs: jax.Array, rate: float) -> jax.Array:
@@ -53,7 +53,7 @@ class Stack(NamedTuple):
 
     def init(self, key: jax.Array, input_size: int):
         """A tuple of per-layer params; layer ``l`` reads ``layers[l-1].output_size`` features."""
-        keys = jax.random.split(key, len(self.layers))
+        keys = jax.random.split(check_key(key), len(self.layers))
         sizes = [input_size] + [layer.output_size for layer in self.layers[:-1]]
         return tuple(layer.init(k, d) for layer, k, d in zip(self.layers, keys, sizes))
 
@@ -113,6 +113,8 @@ class Stack(NamedTuple):
         use_dropout = check_flag(train, "train") and self.dropout > 0.0 and len(self.layers) > 1
         if use_dropout and dropout_key is None:
             raise ValueError("dropout_key: expected a PRNG key when train=True and dropout > 0")
+        if use_dropout:
+            check_key(dropout_key, "dropout_key")
         keys = (
             jax.random.split(dropout_key, len(self.layers)) if train else [None] * len(self.layers)
         )

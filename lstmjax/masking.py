@@ -11,6 +11,8 @@ as ``T`` and a negative one as 0, so no index leaves the array.
 
 from __future__ import annotations
 
+import numbers
+
 import jax
 import jax.numpy as jnp
 
@@ -48,14 +50,40 @@ def last_valid(ys: jax.Array, lengths: jax.Array, *, time_axis: int = 1) -> jax.
     """Each sequence's output at its last valid step; zeros for length 0.
 
     Args:
-      ys: ``[B, T, H]`` (or the time axis at ``time_axis``).
-      lengths: ``[B]`` integers.
+      ys: ``[B, T, ...]`` with time on ``time_axis`` (e.g. ``[B, T, H]``, ``[B, T]``
+        for one value per step, or ``[T, B, H]`` with ``time_axis=0``); the
+        batch axis is the first of the others.
+      lengths: ``[B]`` integers; values above ``T`` act as ``T``.
+      time_axis: the time axis of ``ys``.
 
     Returns:
-      ``[B, H]``.
+      ``ys`` without its time axis, batch first: ``[B, H]`` for ``[B, T, H]``.
     """
+    _check_last_valid(ys, lengths, time_axis)
     ys = jnp.moveaxis(ys, time_axis, 1)
     idx = jnp.clip(lengths - 1, 0, ys.shape[1] - 1)
     picked = jnp.take_along_axis(ys, idx.reshape(-1, 1, *([1] * (ys.ndim - 2))), axis=1)[:, 0]
     keep = (lengths > 0).reshape(-1, *([1] * (picked.ndim - 1)))
     return jnp.where(keep, picked, jnp.zeros_like(picked))
+
+
+def _check_last_valid(ys, lengths, time_axis) -> None:
+    if not hasattr(ys, "shape") or not hasattr(ys, "dtype"):
+        raise TypeError(f"ys: expected an array, got {type(ys).__name__}")
+    if ys.ndim < 2:
+        raise ValueError(f"ys: expected rank >= 2 [B, T, ...], got shape {ys.shape}")
+    if (
+        isinstance(time_axis, bool)
+        or not isinstance(time_axis, numbers.Integral)
+        or not -ys.ndim <= time_axis < ys.ndim
+    ):
+        raise ValueError(f"time_axis: expected an axis of ys (shape {ys.shape}), got {time_axis!r}")
+    dtype = getattr(lengths, "dtype", None)
+    if dtype is None or not hasattr(lengths, "shape") or not jnp.issubdtype(dtype, jnp.integer):
+        got = dtype if dtype is not None else type(lengths).__name__
+        raise TypeError(f"lengths: expected an integer array, got {got}")
+    batch = jnp.moveaxis(ys, time_axis, 1).shape[:1]
+    if tuple(lengths.shape) != batch:
+        raise ValueError(
+            f"lengths: expected shape {batch} (the batch axis of ys), got {lengths.shape}"
+        )

@@ -32,6 +32,20 @@ def check_layer(layer, argname: str = "layer"):
     return layer
 
 
+def check_key(key, argname: str = "key"):
+    """``key`` if it is a PRNG key: typed (``jax.random.key``) or raw ``uint32 [K]``.
+
+    A plain int (a seed) is refused with a message saying how to make a key.
+    """
+    dtype = getattr(key, "dtype", None)
+    if dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key):
+        return key
+    if dtype == jnp.uint32 and getattr(key, "ndim", None) == 1:
+        return key
+    got = f"{dtype} array of shape {key.shape}" if dtype is not None else repr(key)
+    raise TypeError(f"{argname}: expected a PRNG key such as jax.random.key(0), got {got}")
+
+
 def check_flag(value, argname: str) -> bool:
     """Returns ``value`` if it is a bool (NumPy's too), else raises ``TypeError``."""
     if not isinstance(value, (bool, np.bool_)):
@@ -181,4 +195,4 @@ def check_step(cell, params, carry, x_t):
     expected = cell.initial_carry(tuple(x_t.shape[:-1]))
     if carry is None:
         raise TypeError("carry: expected the cell's carry, got None (use cell.initial_carry)")
-    return check_carry(carry, expected, "carry")
+    return check_carry(carry, expected, f"carry (for x_t of shape {x_t.shape})")

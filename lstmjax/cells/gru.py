@@ -39,6 +39,7 @@ from lstmjax.cells.base import (
     split_gates,
 )
 from lstmjax.precision import canonical_compute_dtype, matmul
+from lstmjax.validation import check_key
 
 
 @exportable
@@ -85,6 +86,7 @@ def gru(
     config = GRUConfig(H, input_init, recurrent_init, compute_dtype)
 
     def init(key: jax.Array, input_size: int) -> GRUParams:
+        check_key(key)
         check_positive_int(input_size, "input_size")
         k_ih, k_hh = jax.random.split(key)
         return GRUParams(

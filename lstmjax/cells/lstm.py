@@ -60,7 +60,7 @@ from lstmjax.cells.base import (
 )
 from lstmjax.kernels.lstm_scan import lstm_directions
 from lstmjax.precision import canonical_compute_dtype, matmul
-from lstmjax.validation import check_flag
+from lstmjax.validation import check_flag, check_key
 
 
 @exportable
@@ -211,6 +211,7 @@ def lstm(
     gate_index = {"f": 0, "g": 1, "o": 2} if coupled else {"i": 0, "f": 1, "g": 2, "o": 3}
 
     def init(key: jax.Array, input_size: int) -> LSTMParams:
+        check_key(key)
         check_positive_int(input_size, "input_size")
         k_ih, k_hh, k_b, k_p = jax.random.split(key, 4)
         w_ih = initializers.gate_matrix(k_ih, input_size, H, G, input_init)

@@ -29,6 +29,7 @@ from lstmjax.cells.base import (
     mask_hidden,
 )
 from lstmjax.precision import canonical_compute_dtype, matmul
+from lstmjax.validation import check_key
 
 _NONLINEARITIES = {"tanh": jnp.tanh, "relu": jax.nn.relu}
 
@@ -84,6 +85,7 @@ def simple_rnn(
     config = SimpleRNNConfig(H, nonlinearity, input_init, recurrent_init, compute_dtype)
 
     def init(key: jax.Array, input_size: int) -> SimpleRNNParams:
+        check_key(key)
         check_positive_int(input_size, "input_size")
         k_ih, k_hh = jax.random.split(key)
         return SimpleRNNParams(

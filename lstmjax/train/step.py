@@ -24,6 +24,7 @@ lengths were out of range, at the cost of one device-to-host read per step.
 from __future__ import annotations
 
 import functools
+import numbers
 from collections.abc import Callable, Iterable
 
 import jax
@@ -43,7 +44,9 @@ def with_clipping(
     """
     if max_norm is None:
         return optimizer
-    if max_norm <= 0:
+    if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real):
+        raise TypeError(f"max_norm: expected a positive number or None, got {max_norm!r}")
+    if not max_norm > 0:
         raise ValueError(f"max_norm: expected > 0 or None, got {max_norm}")
     return optax.chain(optax.clip_by_global_norm(max_norm), optimizer)
 
