@@ -27,6 +27,7 @@ import jax.numpy as jnp
 
 from lstmjax._rnn import SequenceLayout, fused_kernel, scan_time_major, zero_padding
 from lstmjax.cells.base import Cell
+from lstmjax.chunked import check_remat
 from lstmjax.kernels.tuning import split_directions
 from lstmjax.masking import length_mask, reverse_in_length
 from lstmjax.validation import check_carry, check_implementation, check_key, check_unroll
@@ -110,6 +111,7 @@ class Bidirectional(NamedTuple):
         time_major: bool = False,
         unroll: int | None = None,
         implementation: str = "auto",
+        remat: int | str | None = None,
         train: bool = False,
         dropout_key=None,
     ):
@@ -117,7 +119,8 @@ class Bidirectional(NamedTuple):
 
         Args:
           params: stacked params from ``init``.
-          xs, lengths, time_major, unroll, implementation: as for ``lstmjax.rnn``.
+          xs, lengths, time_major, unroll, implementation, remat: as for
+            ``lstmjax.rnn``.
           initial_carry: leaves ``[2, ..., F]`` (forward, backward), or None.
           train, dropout_key: accepted for the layer protocol; no dropout here.
 
@@ -131,6 +134,7 @@ class Bidirectional(NamedTuple):
         check_implementation(implementation)
         layout = SequenceLayout(cell, direction(params, 0), xs, lengths, time_major=time_major)
         unroll = check_unroll(unroll, layout.num_steps)
+        chunk = check_remat(remat, layout.num_steps)
         expected = self.initial_carry(layout.batch_shape, layout.dtype)
         initial_carry = check_carry(initial_carry, expected)
         carry = layout.carry_in(expected if initial_carry is None else initial_carry, lead=(2,))
@@ -140,7 +144,7 @@ class Bidirectional(NamedTuple):
         xs_back = reverse_in_length(xs_t, flat_lengths)
 
         kernel = fused_kernel(cell, implementation, layout.num_steps)
-        if kernel is not None and split_directions():
+        if kernel is not None and split_directions() and chunk is None:
             ys_dir, finals = kernel(
                 (direction(params, 0), direction(params, 1)),
                 (xs_t, xs_back),
@@ -152,7 +156,7 @@ class Bidirectional(NamedTuple):
         else:
 
             def run_one(p, x, c):
-                return scan_time_major(cell, p, x, c, mask, unroll, implementation)
+                return scan_time_major(cell, p, x, c, mask, unroll, implementation, chunk)
 
             ys_dir, final = jax.vmap(run_one)(params, jnp.stack([xs_t, xs_back]), carry)
         forward = layout.outputs(ys_dir[0])

@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from lstmjax.cells.base import Cell
+from lstmjax.chunked import check_remat, chunked_scan
 from lstmjax.kernels.tuning import default_unroll
 from lstmjax.masking import length_mask, reverse_in_length
 from lstmjax.precision import state_dtype
@@ -57,13 +58,22 @@ def fused_kernel(cell: Cell, implementation: str, num_steps: int):
 
 
 def scan_time_major(
-    cell: Cell, params, xs, carry, mask, unroll: int | None = None, implementation: str = "auto"
+    cell: Cell,
+    params,
+    xs,
+    carry,
+    mask,
+    unroll: int | None = None,
+    implementation: str = "auto",
+    chunk: int | None = None,
 ):
     """The loop itself, on flat time-major arrays.
 
     Runs the cell's fused kernel where ``implementation`` allows one
     (``fused_kernel``), else ``scan_reference`` over the hoisted input
-    projection. Both compute the same function.
+    projection. Both compute the same function. With ``chunk``, the loop
+    runs in gradient-checkpointed chunks of that many steps
+    (``lstmjax.chunked``).
 
     Args:
       cell: the cell.
@@ -74,10 +84,17 @@ def scan_time_major(
       unroll: steps per loop iteration (``lax.scan``'s ``unroll``); None for
         the backend's default (``lstmjax.kernels.tuning``).
       implementation: ``"auto"``, ``"reference"`` or ``"fused"``.
+      chunk: steps per checkpointed chunk, or None for one plain loop.
 
     Returns:
       ``(ys [T, B, O], final_carry)``.
     """
+    if chunk is not None:
+
+        def run(x, c, m):
+            return scan_time_major(cell, params, x, c, m, unroll, implementation)
+
+        return chunked_scan(run, xs, carry, mask, chunk)
     kernel = fused_kernel(cell, implementation, xs.shape[0])
     if kernel is not None:
         (ys,), (final,) = kernel((params,), (xs,), (carry,), mask, unroll)
@@ -177,6 +194,7 @@ def rnn(
     reverse: bool = False,
     unroll: int | None = None,
     implementation: str = "auto",
+    remat: int | str | None = None,
 ):
     """Runs ``cell`` over the time axis of ``xs``.
 
@@ -201,6 +219,11 @@ def rnn(
         cell's own ``recurrent_step``: every JAX transformation, forward-mode
         autodiff included) or ``"fused"`` (the kernel, or a ``ValueError``
         if the cell has none). Fused kernels define reverse-mode gradients only.
+      remat: gradient checkpointing for long sequences: None (keep every
+        step's activations), ``"sqrt"`` (chunks of ``ceil(sqrt(T))`` steps:
+        activation memory ``O(sqrt T)`` for one extra forward pass) or a
+        chunk length (``lstmjax.chunked``). It changes memory and speed,
+        never results.
 
     Returns:
       ``(ys, final_carry)``: ``ys [..., T, O]`` (zero past each length) and the
@@ -213,6 +236,7 @@ def rnn(
     reverse = check_flag(reverse, "reverse")
     layout = SequenceLayout(cell, params, xs, lengths, time_major=time_major)
     unroll = check_unroll(unroll, layout.num_steps)
+    chunk = check_remat(remat, layout.num_steps)
     expected = cell.initial_carry(layout.batch_shape, layout.dtype)
     initial_carry = check_carry(initial_carry, expected)
     carry = layout.carry_in(expected if initial_carry is None else initial_carry)
@@ -221,7 +245,7 @@ def rnn(
     xs_t = zero_padding(layout.inputs(xs), mask)
     if reverse:
         xs_t = reverse_in_length(xs_t, flat_lengths)
-    ys, final = scan_time_major(cell, params, xs_t, carry, mask, unroll, implementation)
+    ys, final = scan_time_major(cell, params, xs_t, carry, mask, unroll, implementation, chunk)
     if reverse:
         ys = reverse_in_length(ys, flat_lengths)
     return layout.outputs(ys), layout.carry_out(final)

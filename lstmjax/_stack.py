@@ -91,6 +91,7 @@ class Stack(NamedTuple):
         time_major: bool = False,
         unroll: int | None = None,
         implementation: str = "auto",
+        remat: int | str | None = None,
         train: bool = False,
         dropout_key: jax.Array | None = None,
     ):
@@ -98,8 +99,9 @@ class Stack(NamedTuple):
 
         Args:
           params: per-layer params (``init``).
-          xs, lengths, time_major, unroll, implementation: as for ``lstmjax.rnn``,
-            passed to every layer.
+          xs, lengths, time_major, unroll, implementation, remat: as for
+            ``lstmjax.rnn``, passed to every layer (``remat`` only when set:
+            a layer whose ``apply`` lacks it still stacks without remat).
           initial_carry: None or a sequence with one entry (or None) per layer.
           train: apply the between-layer dropout (needs ``dropout_key``).
           dropout_key: PRNG key of the dropout masks, split per layer.
@@ -131,6 +133,7 @@ class Stack(NamedTuple):
                 implementation=implementation,
                 train=train,
                 dropout_key=keys[i] if train else None,
+                **({} if remat is None else {"remat": remat}),
             )
             xs = ys + xs if self.residual and i > 0 else ys
             finals.append(final)
