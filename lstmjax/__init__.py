@@ -18,6 +18,7 @@ from lstmjax import init
 from lstmjax._bidirectional import Bidirectional, bidirectional
 from lstmjax._rnn import rnn
 from lstmjax._stack import Stack, stack
+from lstmjax.carries import broadcast_carry, learned_initial_carry, reset_carry
 from lstmjax.cells import (
     Cell,
     Fused,
@@ -38,6 +39,7 @@ from lstmjax.cells import (
 from lstmjax.checked_mode import checked
 from lstmjax.kernels.tuning import compiler_options
 from lstmjax.masking import last_valid, length_mask, reverse_in_length
+from lstmjax.tbptt import truncated_bptt
 
 __version__ = "0.1.0"
 
@@ -56,16 +58,20 @@ __all__ = [
     "SimpleRNNParams",
     "Stack",
     "bidirectional",
+    "broadcast_carry",
     "checked",
     "compiler_options",
     "gru",
     "init",
     "last_valid",
+    "learned_initial_carry",
     "length_mask",
     "lstm",
     "make_cell",
+    "reset_carry",
     "reverse_in_length",
     "rnn",
     "simple_rnn",
     "stack",
+    "truncated_bptt",
 ]
