@@ -1,6 +1,6 @@
 """Anomaly detection from an LSTM's forecasting error, against five trivial detectors.
 
-    python experiments/anomaly.py --seeds 0 1 2     # README: F1 / ROC-AUC / UCR score
+    python experiments/anomaly.py --seeds 0 1 2 3 4     # README: F1, ROC-AUC, UCR score
 
 Three groups of series, reported separately (``anomaly_series``):
 
@@ -32,10 +32,10 @@ stretch. Point-wise precision, recall, F1 and ROC-AUC are computed on the
 test stretch, with the UCR score (``ucr_score``: is the test stretch's
 highest score within max(100, event length) steps of an event?). For the
 LSTM, per series, the mean over seeds (and the fraction of seeds UCR-correct).
-Per group: the mean over series with the sample std and a 95% t-interval;
-for the injected group, paired comparisons of the LSTM with each detector
-over the same series (paired bootstrap of the F1 and ROC-AUC differences;
-McNemar on UCR correctness, per seed).
+Per group (and per kind of injected event): the mean over series with the
+sample std and a 95% t-interval; for the injected group, paired comparisons
+of the LSTM with each detector over the same series (paired bootstrap of the
+F1 and ROC-AUC differences; McNemar on UCR correctness, per seed).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ from experiments.common.bootstrap import paired_bootstrap
 from experiments.common.config import run_config
 from experiments.common.detection_metrics import precision_recall_f1, roc_auc
 from experiments.common.difference_scores import abs_difference
-from experiments.common.injected_anomalies import injected_series
+from experiments.common.injected_anomalies import KINDS, injected_series, kind_of
 from experiments.common.isolation_forest import isolation_forest_scores
 from experiments.common.matrix_profile import discord_scores, dominant_period
 from experiments.common.mcnemar import mcnemar
@@ -88,7 +88,7 @@ class Config:
     num_steps: int = 600
     max_grad_norm: float = 1.0
     schedule: str = "constant"
-    per_kind: int = 3
+    per_kind: int = 5
     inject_seed: int = 0
     matrix_profile: bool = True
     seeds: tuple = (0,)
@@ -397,12 +397,16 @@ def run(cfg: Config) -> dict:
     for group in GROUPS:
         members = [r for r in rows if r["group"] == group]
         groups[group] = {"series": [r["name"] for r in members]} | group_summary(members, names)
+    injected = [r for r in rows if r["group"] == "injected"]
+    by_kind = {
+        kind: group_summary([r for r in injected if kind_of(r["name"]) == kind], names)
+        for kind in KINDS
+    }
     summary = {
         "config": dataclasses.asdict(cfg),
         "groups": groups,
-        "paired_injected": paired_comparisons(
-            [r for r in rows if r["group"] == "injected"], names[1:], cfg.seeds
-        ),
+        "injected_by_kind": by_kind,
+        "paired_injected": paired_comparisons(injected, names[1:], cfg.seeds),
         "series": rows,
         "training": training,
         "device": str(jax.devices()[0]),

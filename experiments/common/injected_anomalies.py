@@ -17,12 +17,21 @@ deviation of the base's normal prefix, an event starting at ``s`` of length
 ``sign`` is +-1 with equal probability. The start ``s`` is uniform over the
 test stretch, at least ``MARGIN`` steps from its ends (and from where a
 frequency change would read past the end). Every draw for replicate ``r`` of
-kind ``k`` comes from ``numpy.random.default_rng([seed, k, r])``, so an item
-does not change when other kinds or replicates are added. The labels mark
-exactly the ``L`` modified steps.
+kind ``k`` (index into ``KINDS``) comes from
+``numpy.random.default_rng([seed, crc32(base name), k, r])``, so an item does
+not change when other kinds, replicates or bases are added, and two bases
+(e.g. two channels of one recording) get events at different places. The
+labels mark exactly the ``L`` modified steps; an item is named
+``"<base name>+<kind><r>"``.
+
+The base's own oddities (a turn in a walk) stay unlabelled: a detector that
+ranks one above the injected event is charged a false positive, as it would
+be on any real series whose labels are incomplete.
 """
 
 from __future__ import annotations
+
+import zlib
 
 import numpy as np
 
@@ -40,7 +49,9 @@ def inject(base: LabelledSeries, kind: str, replicate: int, seed: int) -> Labell
         raise ValueError(f"kind: expected one of {KINDS}, got {kind!r}")
     if np.any(base.labels):
         raise ValueError(f"{base.name}: injecting needs an anomaly-free base series")
-    rng = np.random.default_rng([seed, KINDS.index(kind), replicate])
+    rng = np.random.default_rng(
+        [seed, zlib.crc32(base.name.encode()), KINDS.index(kind), replicate]
+    )
     length = LENGTHS[kind]
     reach = int(np.ceil(SPEED_UP * length)) if kind == "frequency_change" else length
     low, high = base.test_start + MARGIN, len(base.values) - reach - MARGIN
@@ -64,6 +75,15 @@ def inject(base: LabelledSeries, kind: str, replicate: int, seed: int) -> Labell
     labels[span] = 1
     name = f"{base.name}+{kind}{replicate}"
     return LabelledSeries(name, values, labels, base.train_end, base.test_start)
+
+
+def kind_of(name: str) -> str:
+    """The kind of event in an item named ``"<base name>+<kind><r>"``."""
+    suffix = name.rpartition("+")[2]
+    for kind in KINDS:
+        if suffix.rstrip("0123456789") == kind:
+            return kind
+    raise ValueError(f"name: expected '<base>+<kind><replicate>', got {name!r}")
 
 
 def injected_series(

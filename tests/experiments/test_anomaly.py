@@ -27,6 +27,7 @@ def test_quick_run_lowers_the_loss_and_scores_every_group(tmp_path):
         for name, scores in row["detectors"].items():
             f1 = scores["f1_mean"] if name == "lstm" else scores["f1"]
             assert 0.0 <= f1 <= 1.0
+    assert summary["injected_by_kind"]["spike"]["lstm"]["n_series"] == 2
     paired = summary["paired_injected"]["abs_diff2"]
     assert paired["f1"]["low"] <= paired["f1"]["high"]
     assert paired["ucr_mcnemar"][0]["seed"] == 0

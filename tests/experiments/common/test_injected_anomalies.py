@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from experiments.common.anomaly_series import LabelledSeries
-from experiments.common.injected_anomalies import KINDS, LENGTHS, inject, injected_series
+from experiments.common.injected_anomalies import KINDS, LENGTHS, inject, injected_series, kind_of
 from experiments.common.ucr_score import events
 
 
@@ -22,6 +22,9 @@ def test_each_kind_changes_only_its_labelled_steps_in_the_test_stretch():
         changed = np.flatnonzero(item.values != base.values)
         assert changed.size and begin <= changed.min() and changed.max() <= end
         assert item.name == f"sine+{kind}0" and item.train_end == base.train_end
+        assert kind_of(item.name) == kind
+    with pytest.raises(ValueError, match="name"):
+        kind_of("sine+drift0")
 
 
 def test_spike_and_level_shift_have_the_documented_size():
@@ -44,6 +47,8 @@ def test_protocol_is_determined_by_the_seed():
         np.testing.assert_array_equal(a.values, b.values)
         np.testing.assert_array_equal(a.labels, b.labels)
     assert any(not np.array_equal(a.labels, b.labels) for a, b in zip(first, other))
+    other_base = injected_series(base._replace(name="cosine"), per_kind=2, seed=3)
+    assert any(not np.array_equal(a.labels, b.labels) for a, b in zip(first, other_base))
     # an item does not depend on which others are drawn
     alone = inject(base, "noise_burst", 1, seed=3)
     np.testing.assert_array_equal(alone.values, first[KINDS.index("noise_burst") * 2 + 1].values)
