@@ -28,12 +28,14 @@ import numpy as np
 
 
 class PairedBootstrap(NamedTuple):
-    """``mean_difference`` (d_bar of a - b), its percentile interval, two-sided ``pvalue``."""
+    """``mean_difference`` (d_bar of a - b), its percentile interval, two-sided ``pvalue``
+    (0 means below ``1 / n_resamples``)."""
 
     mean_difference: float
     low: float
     high: float
     pvalue: float
+    n_resamples: int
 
 
 def resampled_means(
@@ -73,4 +75,6 @@ def paired_bootstrap(
     means = resampled_means(a - b, block_length=block_length, n_resamples=n_resamples, seed=seed)
     low, high = np.quantile(means, [(1 - confidence) / 2, (1 + confidence) / 2])
     tail = min(np.sum(means <= 0), np.sum(means >= 0)) / n_resamples
-    return PairedBootstrap(float(np.mean(a - b)), float(low), float(high), min(1.0, 2 * tail))
+    return PairedBootstrap(
+        float(np.mean(a - b)), float(low), float(high), min(1.0, 2 * tail), n_resamples
+    )

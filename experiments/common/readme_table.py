@@ -3,10 +3,10 @@
     python -m experiments.common.readme_table experiments/results/anomaly.json
 
 prints the rows of README's results table (one per group of series: real,
-synthetic, injected), one sentence per group saying whether the LSTM beats
-the best trivial detector on the UCR score, and the injected group's paired
-comparisons (bootstrap intervals of the mean difference, p-values); paste
-them into README.
+synthetic, injected), one sentence per group and metric (F1, UCR score)
+saying whether the LSTM beats the best trivial detector, the injected group
+by kind of event, and its paired comparisons (bootstrap intervals of the
+mean difference, p-values); paste them into README.
 ``tests/experiments/common/test_readme_table.py`` fails when README's lines
 differ from what the committed results give.
 
@@ -46,56 +46,76 @@ def _spread(stats: dict, metric: str, with_interval: bool) -> str:
     return text
 
 
-def _ucr(stats: dict, count: int) -> str:
-    return f"{round(stats['ucr_mean'] * count)}/{count}"
-
-
-def _cell(name: str, stats: dict, count: int, many: bool) -> str:
-    """One detector's F1, ROC-AUC and UCR; the spread only where there is one."""
-    if many or name == "lstm":
-        f1, auc = _spread(stats, "f1", many), _spread(stats, "roc_auc", many)
-    else:
-        f1, auc = f"{stats['f1_mean']:.3f}", f"{stats['roc_auc_mean']:.3f}"
-    if name == "lstm":
+def _cell(stats: dict, count: int, many: bool, bold: bool = False) -> str:
+    """F1, ROC-AUC (with their spread where there is one) and UCR ``correct/count``."""
+    f1, auc = _spread(stats, "f1", many), _spread(stats, "roc_auc", many)
+    if bold:
         f1 = f"**{f1}**"
-    return f"F1 {f1}, ROC-AUC {auc}, UCR {_ucr(stats, count)}"
+    return f"F1 {f1}, ROC-AUC {auc}, UCR {round(stats['ucr_mean'] * count)}/{count}"
+
+
+def _baselines(stats: dict) -> list[str]:
+    return [name for name in LABELS if name != "lstm" and name in stats]
 
 
 def anomaly_rows(results: dict) -> list[str]:
-    """README table rows ``| task | command | seeds | LSTM | baselines | wall |``."""
+    """README table rows ``| task | command | seeds | LSTM | baselines | wall |``.
+
+    A group of one series shows the LSTM's spread over seeds (its UCR out of the
+    seeds); a group of several, every detector's spread over the series.
+    """
     seeds = results["config"]["seeds"]
     command = f"`python experiments/anomaly.py --seeds {' '.join(map(str, seeds))}`"
+    series = {row["name"]: row for row in results["series"]}
     rows = []
     for i, (group, stats) in enumerate(results["groups"].items()):
         n = len(stats["series"])
-        many = n > 1
-        lstm_count = n if many else len(seeds)
+        if n > 1:
+            lstm = _cell(stats["lstm"], n, True, bold=True)
+        else:
+            lstm = _cell(series[stats["series"][0]]["detectors"]["lstm"], len(seeds), False, True)
         baselines = "; ".join(
-            f"{LABELS[name]}: {_cell(name, stats[name], n, many)}"
-            for name in LABELS
-            if name != "lstm" and name in stats
+            f"{LABELS[name]}: {_cell(stats[name], n, n > 1)}" for name in _baselines(stats)
         )
         wall = f"{results['wall_s'] / 60:.0f} min" if i == 0 else "same run"
         task = TASKS[group].format(n=n)
         seeds_text = ",".join(map(str, seeds))
-        lstm = _cell("lstm", stats["lstm"], lstm_count, many)
         rows.append(f"| {task} | {command} | {seeds_text} | {lstm} | {baselines} | {wall} |")
     return rows
 
 
-def ucr_verdicts(results: dict) -> list[str]:
-    """Per group: does the LSTM beat the best trivial detector on the UCR score?"""
+def verdicts(results: dict) -> list[str]:
+    """Per group, for F1 and the UCR score: does the LSTM beat the best trivial detector?"""
     lines = []
     for group, stats in results["groups"].items():
-        names = [name for name in LABELS if name != "lstm" and name in stats]
-        best = max(names, key=lambda name: stats[name]["ucr_mean"])
-        lstm, other = stats["lstm"]["ucr_mean"], stats[best]["ucr_mean"]
-        verdict = "beats" if lstm > other else "only ties" if lstm == other else "does NOT beat"
-        lines.append(
-            f"- UCR score, {group}: the LSTM ({lstm:.3f}) {verdict} the best trivial "
-            f"detector, {LABELS[best]} ({other:.3f})."
-        )
+        for metric, title in (("f1", "F1"), ("ucr", "UCR score")):
+            best = max(_baselines(stats), key=lambda name: stats[name][f"{metric}_mean"])
+            lstm, other = stats["lstm"][f"{metric}_mean"], stats[best][f"{metric}_mean"]
+            verdict = "beats" if lstm > other else "only ties" if lstm == other else "does NOT beat"
+            lines.append(
+                f"- {title}, {group}: the LSTM ({lstm:.3f}) {verdict} the best trivial "
+                f"detector, {LABELS[best]} ({other:.3f})."
+            )
     return lines
+
+
+def kind_lines(results: dict) -> list[str]:
+    """The injected group by kind of event: each detector's mean F1 / ROC-AUC / UCR."""
+    lines = []
+    for kind, stats in results["injected_by_kind"].items():
+        cells = ", ".join(
+            f"{LABELS[name]} {s['f1_mean']:.2f} / {s['roc_auc_mean']:.2f} / {s['ucr_mean']:.2f}"
+            for name, s in stats.items()
+        )
+        n = stats["lstm"]["n_series"]
+        lines.append(f"- {kind.replace('_', ' ')} ({n} series), F1 / ROC-AUC / UCR: {cells}.")
+    return lines
+
+
+def _p(test: dict) -> str:
+    if test["pvalue"] == 0:
+        return f"p < {1 / test['n_resamples']:.0e}"
+    return f"p {test['pvalue']:.2g}"
 
 
 def paired_lines(results: dict) -> list[str]:
@@ -106,11 +126,24 @@ def paired_lines(results: dict) -> list[str]:
         mcnemar = ", ".join(f"{m['pvalue']:.2g}" for m in comparison["ucr_mcnemar"])
         lines.append(
             f"- LSTM minus {LABELS[name]}: F1 {f1['mean_difference']:+.3f} "
-            f"[{f1['low']:+.3f}, {f1['high']:+.3f}] (p {f1['pvalue']:.2g}), ROC-AUC "
+            f"[{f1['low']:+.3f}, {f1['high']:+.3f}] ({_p(f1)}), ROC-AUC "
             f"{auc['mean_difference']:+.3f} [{auc['low']:+.3f}, {auc['high']:+.3f}] "
-            f"(p {auc['pvalue']:.2g}); McNemar on UCR correctness, p per seed: {mcnemar}."
+            f"({_p(auc)}); McNemar on UCR correctness, p per seed: {mcnemar}."
         )
     return lines
+
+
+def readme_lines(results: dict) -> list[str]:
+    """Everything README quotes from the results, in README's order."""
+    return (
+        anomaly_rows(results)
+        + [""]
+        + verdicts(results)
+        + [""]
+        + kind_lines(results)
+        + [""]
+        + paired_lines(results)
+    )
 
 
 def main(argv=None) -> None:
@@ -118,8 +151,7 @@ def main(argv=None) -> None:
     if len(argv) != 1:
         raise SystemExit("usage: python -m experiments.common.readme_table RESULTS_JSON")
     results = json.loads(pathlib.Path(argv[0]).read_text())
-    lines = anomaly_rows(results) + [""] + ucr_verdicts(results) + [""] + paired_lines(results)
-    print("\n".join(lines))
+    print("\n".join(readme_lines(results)))
 
 
 if __name__ == "__main__":
