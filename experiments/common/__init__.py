@@ -2,13 +2,18 @@
 
 - the recipe every script follows: ``optim`` (the Optax optimizer from the
   config), ``config`` (the config a training run saves), ``seeds`` (the loop
-  over seeds), ``summary`` (mean and sample standard deviation); results.json
-  is written atomically by ``lstmjax.train.atomic.write_json``;
+  over seeds), ``summary`` (mean, sample standard deviation, t-interval);
+  results.json is written atomically by ``lstmjax.train.atomic.write_json``;
+- paired comparisons of two systems on the same items: ``mcnemar``
+  (classification), ``diebold_mariano`` (forecast losses), ``bootstrap``
+  (paired, i.i.d. or moving-block, e.g. bits per char over test blocks);
 - loaders of data that ships in packages: ``packages``, ``japanese_vowels``,
   ``series``, ``anomaly_series``, ``text``;
 - baselines and metrics of one experiment each: ``dtw``, ``seasonal_naive``,
   ``forecast_metrics``, ``window_scaling``, ``rolling_zscore``,
-  ``detection_metrics``, ``compression``.
+  ``difference_scores``, ``matrix_profile``, ``isolation_forest``,
+  ``detection_metrics``, ``ucr_score``, ``injected_anomalies``, ``compression``;
+- ``readme_table``: README's results rows, generated from ``results.json``.
 
 Import the submodules, e.g. ``from experiments.common.dtw import dtw_distances``;
 this package re-exports nothing.
