@@ -21,6 +21,9 @@ from lstmjax._stack import Stack, stack
 from lstmjax.carries import broadcast_carry, learned_initial_carry, reset_carry
 from lstmjax.cells import (
     Cell,
+    ConvGRUConfig,
+    ConvLSTMConfig,
+    ConvParams,
     Fused,
     GRUConfig,
     GRUParams,
@@ -31,6 +34,8 @@ from lstmjax.cells import (
     LSTMState,
     SimpleRNNConfig,
     SimpleRNNParams,
+    conv_gru,
+    conv_lstm,
     gru,
     lstm,
     make_cell,
@@ -46,6 +51,9 @@ __version__ = "0.1.0"
 __all__ = [
     "Bidirectional",
     "Cell",
+    "ConvGRUConfig",
+    "ConvLSTMConfig",
+    "ConvParams",
     "Fused",
     "GRUConfig",
     "GRUParams",
@@ -61,6 +69,8 @@ __all__ = [
     "broadcast_carry",
     "checked",
     "compiler_options",
+    "conv_gru",
+    "conv_lstm",
     "gru",
     "init",
     "last_valid",

@@ -121,16 +121,20 @@ def scan_reference(cell: Cell, params, xp, carry, mask, unroll: int = 1):
     def masked_body(carry, inputs):
         xp_t, valid = inputs
         new_carry, y = cell.recurrent_step(params, carry, xp_t)
-        valid = valid[:, None]
-        new_carry = jax.tree.map(lambda n, o: jnp.where(valid, n, o), new_carry, carry)
-        return new_carry, jnp.where(valid, y, jnp.zeros_like(y))
+        new_carry = jax.tree.map(lambda n, o: jnp.where(_per_row(valid, n), n, o), new_carry, carry)
+        return new_carry, jnp.where(_per_row(valid, y), y, jnp.zeros_like(y))
 
     final, ys = jax.lax.scan(masked_body, carry, (xp, mask), unroll=unroll)
     return ys, final
 
 
+def _per_row(mask, like):
+    """``mask [..., B]`` with trailing unit axes to broadcast against ``like [..., B, *F]``."""
+    return mask.reshape(mask.shape + (1,) * (like.ndim - mask.ndim))
+
+
 def zero_padding(xs, mask):
-    """``xs [T, B, D]`` with the padding (``mask`` False) set to 0; ``xs`` if ``mask`` is None.
+    """``xs [T, B, *F]`` with the padding (``mask`` False) set to 0; ``xs`` if ``mask`` is None.
 
     The input projection's weight gradient is ``X^T dZ``: with ``dZ = 0`` on
     padding, a NaN or inf left there would still give ``NaN * 0 = NaN``.
@@ -138,49 +142,56 @@ def zero_padding(xs, mask):
     """
     if mask is None:
         return xs
-    return jnp.where(mask[:, :, None], xs, jnp.zeros((), xs.dtype))
+    return jnp.where(_per_row(mask, xs), xs, jnp.zeros((), xs.dtype))
 
 
 class SequenceLayout:
     """Moves ``xs``, ``lengths`` and carries between the user's layout and the scan's.
 
-    The user's ``xs`` is ``[..., T, D]`` (or ``[T, ..., D]`` time-major) with any
-    number of leading batch dimensions ``batch_shape``; the scan wants
-    ``[T, B, D]`` with ``B = prod(batch_shape)``.
+    The user's ``xs`` is ``[..., T, *F]`` (or ``[T, ..., *F]`` time-major) with
+    any number of leading batch dimensions ``batch_shape`` and the cell's
+    ``feature_ndim`` feature axes ``F`` (``[D]``, or ``[height, width, C]``);
+    the scan wants ``[T, B, *F]`` with ``B = prod(batch_shape)``. Carry
+    leaves and outputs keep their own feature axes the same way.
     """
 
     def __init__(self, cell: Cell, params, xs, lengths, *, time_major: bool):
         self.time_major = check_flag(time_major, "time_major")
-        self.num_steps, self.batch_shape = check_inputs(xs, time_major=time_major)
+        self.feature_ndim = k = cell.feature_ndim
+        self.num_steps, self.batch_shape = check_inputs(xs, time_major=time_major, feature_ndim=k)
         leaves = check_float_params(params)
         check_input_features(cell, params, xs)
         check_lengths(lengths, self.batch_shape, self.num_steps)
         self.batch_size = math.prod(self.batch_shape)
         self.dtype = state_dtype(xs.dtype, *(leaf.dtype for leaf in leaves))
 
+    def _features(self, x):
+        return tuple(x.shape[x.ndim - self.feature_ndim :])
+
     def inputs(self, xs):
-        """``[..., T, D]`` -> ``[T, B, D]``."""
+        """``[..., T, *F]`` -> ``[T, B, *F]``."""
         if not self.time_major:
-            xs = jnp.moveaxis(xs, -2, 0)
-        return xs.reshape(self.num_steps, self.batch_size, xs.shape[-1])
+            xs = jnp.moveaxis(xs, -1 - self.feature_ndim, 0)
+        return xs.reshape((self.num_steps, self.batch_size) + self._features(xs))
 
     def outputs(self, ys):
-        """``[T, B, O]`` -> ``[..., T, O]``."""
-        ys = ys.reshape((self.num_steps,) + self.batch_shape + ys.shape[-1:])
-        return ys if self.time_major else jnp.moveaxis(ys, 0, -2)
+        """``[T, B, *O]`` -> ``[..., T, *O]``."""
+        ys = ys.reshape((self.num_steps,) + self.batch_shape + self._features(ys))
+        return ys if self.time_major else jnp.moveaxis(ys, 0, -1 - self.feature_ndim)
 
     def lengths(self, lengths):
         return None if lengths is None else lengths.reshape(self.batch_size)
 
     def carry_in(self, carry, lead=()):
-        """Leaves ``[*lead, *batch_shape, F]`` -> ``[*lead, B, F]``."""
+        """Leaves ``[*lead, *batch_shape, *F]`` -> ``[*lead, B, *F]``."""
         return jax.tree.map(
-            lambda x: x.reshape(lead + (self.batch_size,) + x.shape[-1:]).astype(self.dtype), carry
+            lambda x: x.reshape(lead + (self.batch_size,) + self._features(x)).astype(self.dtype),
+            carry,
         )
 
     def carry_out(self, carry, lead=()):
-        """Leaves ``[*lead, B, F]`` -> ``[*lead, *batch_shape, F]``."""
-        return jax.tree.map(lambda x: x.reshape(lead + self.batch_shape + x.shape[-1:]), carry)
+        """Leaves ``[*lead, B, *F]`` -> ``[*lead, *batch_shape, *F]``."""
+        return jax.tree.map(lambda x: x.reshape(lead + self.batch_shape + self._features(x)), carry)
 
 
 def rnn(

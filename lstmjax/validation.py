@@ -103,7 +103,8 @@ def check_input_features(cell, params, xs, argname: str = "xs") -> None:
                 f"{layout}, got shape {xs.shape}"
             )
         return
-    probe = jax.ShapeDtypeStruct((1, xs.shape[-1]), xs.dtype)
+    k = cell.feature_ndim
+    probe = jax.ShapeDtypeStruct((1,) + tuple(xs.shape[xs.ndim - k :]), xs.dtype)
     try:
         jax.eval_shape(cell.input_projection, params, probe)
     except (TypeError, ValueError) as err:
@@ -113,18 +114,28 @@ def check_input_features(cell, params, xs, argname: str = "xs") -> None:
         ) from err
 
 
-def check_inputs(xs, *, time_major: bool, argname: str = "xs") -> tuple[int, tuple[int, ...]]:
-    """Checks ``xs``'s type, dtype and rank and returns ``(num_steps, batch_shape)``."""
+def check_inputs(
+    xs, *, time_major: bool, feature_ndim: int = 1, argname: str = "xs"
+) -> tuple[int, tuple[int, ...]]:
+    """Checks ``xs``'s type, dtype and rank and returns ``(num_steps, batch_shape)``.
+
+    ``xs`` is ``[..., T, *F]`` (``[T, ..., *F]`` time-major) with ``feature_ndim``
+    feature axes ``F`` (``[D]`` for dense cells, ``[height, width, C]`` for frames).
+    """
     if not hasattr(xs, "shape") or not hasattr(xs, "dtype"):
         raise TypeError(f"{argname}: expected an array, got {type(xs).__name__}")
     if not jnp.issubdtype(xs.dtype, jnp.floating):
         raise TypeError(f"{argname}: expected a floating dtype, got {xs.dtype}")
-    layout = "[T, ..., D]" if time_major else "[..., T, D]"
-    if xs.ndim < 2:
-        raise ValueError(f"{argname}: expected rank >= 2 {layout}, got shape {xs.shape}")
+    features = "D" if feature_ndim == 1 else "height, width, C" if feature_ndim == 3 else "*F"
+    layout = f"[T, ..., {features}]" if time_major else f"[..., T, {features}]"
+    if xs.ndim < feature_ndim + 1:
+        raise ValueError(
+            f"{argname}: expected rank >= {feature_ndim + 1} {layout}, got shape {xs.shape}"
+        )
     if time_major:
-        return xs.shape[0], tuple(xs.shape[1:-1])
-    return xs.shape[-2], tuple(xs.shape[:-2])
+        return xs.shape[0], tuple(xs.shape[1 : xs.ndim - feature_ndim])
+    time_axis = xs.ndim - feature_ndim - 1
+    return xs.shape[time_axis], tuple(xs.shape[:time_axis])
 
 
 def check_lengths(lengths, batch_shape: tuple[int, ...], num_steps: int) -> None:
@@ -189,10 +200,11 @@ def check_step(cell, params, carry, x_t):
         raise TypeError(f"x_t: expected an array, got {type(x_t).__name__}")
     if not jnp.issubdtype(x_t.dtype, jnp.floating):
         raise TypeError(f"x_t: expected a floating dtype, got {x_t.dtype}")
-    if x_t.ndim < 1:
-        raise ValueError(f"x_t: expected rank >= 1 [..., D], got shape {x_t.shape}")
+    k = cell.feature_ndim
+    if x_t.ndim < k:
+        raise ValueError(f"x_t: expected rank >= {k} (the cell's feature axes), got {x_t.shape}")
     check_input_features(cell, params, x_t, "x_t")
-    expected = cell.initial_carry(tuple(x_t.shape[:-1]))
+    expected = cell.initial_carry(tuple(x_t.shape[: x_t.ndim - k]))
     if carry is None:
         raise TypeError("carry: expected the cell's carry, got None (use cell.initial_carry)")
     return check_carry(carry, expected, f"carry (for x_t of shape {x_t.shape})")

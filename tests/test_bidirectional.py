@@ -7,10 +7,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from helpers import randomize
 
 import lstmjax as lj
 from lstmjax._bidirectional import direction
+from tests.helpers import randomize
 
 
 def _setup(cell, merge="concat", B=4, T=6, D=3):

@@ -6,11 +6,11 @@ import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
-import numpy_reference as ref
 import pytest
-from helpers import randomize
 
 import lstmjax as lj
+from tests import numpy_reference as ref
+from tests.helpers import randomize
 
 LSTM_OPTIONS = [
     {},

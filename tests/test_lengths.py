@@ -8,11 +8,11 @@ import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
-from helpers import randomize
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lstmjax as lj
+from tests.helpers import randomize
 
 SETTINGS = settings(max_examples=8, deadline=None, derandomize=True)
 

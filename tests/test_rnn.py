@@ -7,10 +7,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from helpers import randomize
 from jax.test_util import check_grads
 
 import lstmjax as lj
+from tests.helpers import randomize
 
 CELLS = {
     "lstm": lj.lstm(6),

@@ -7,9 +7,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from helpers import randomize
 
 import lstmjax as lj
+from tests.helpers import randomize
 
 
 def _setup(layers, D=3, **kwargs):

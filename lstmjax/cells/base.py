@@ -114,6 +114,9 @@ class Cell(NamedTuple):
       config: the factory's static, hashable configuration (e.g.
         ``LSTMConfig``), read by converters; None for a custom cell.
       fused: the fused implementation, or None.
+      feature_ndim: trailing axes of one step's input, output and carry
+        leaves: 1 for ``[..., D]`` (dense cells), 3 for frames
+        ``[..., height, width, channels]`` (convolutional cells).
     """
 
     name: str
@@ -128,6 +131,7 @@ class Cell(NamedTuple):
     input_size: Callable | None = None
     config: Hashable = None
     fused: Fused | None = None
+    feature_ndim: int = 1
 
     @property
     def causal(self) -> bool:
@@ -183,6 +187,7 @@ def make_cell(
     input_size: Callable | None = None,
     config: Hashable = None,
     fused: Fused | None = None,
+    feature_ndim: int = 1,
 ) -> Cell:
     """Builds a cell from its pure functions (the protocol in the module docstring).
 
@@ -204,6 +209,9 @@ def make_cell(
       input_size: ``params -> D``; None to check ``xs`` by tracing instead.
       config: a hashable static description (for a factory's converters).
       fused: a ``Fused`` kernel for exactly these functions, or None.
+      feature_ndim: trailing axes of a step's input ``x_t``, output and carry
+        leaves (1: ``[..., D]``; 3: frames ``[..., height, width, C]``);
+        the time axis of ``xs`` is the one before them.
 
     Returns:
       A ``Cell``.
@@ -228,6 +236,7 @@ def make_cell(
         raise TypeError(f"config: expected a hashable value, got {type(config).__name__}") from err
     if fused is not None and not isinstance(fused, Fused):
         raise TypeError(f"fused: expected a Fused or None, got {type(fused).__name__}")
+    feature_ndim = check_positive_int(feature_ndim, "feature_ndim")
     return Cell(
         name=name,
         hidden_size=hidden_size,
@@ -237,6 +246,7 @@ def make_cell(
         input_size=input_size,
         config=config,
         fused=fused,
+        feature_ndim=feature_ndim,
         **functions,
     )
 

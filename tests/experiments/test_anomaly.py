@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
-from experiment_module import load_experiment
 
 from experiments.common.anomaly_series import LabelledSeries
+from tests.experiments.experiment_module import load_experiment
 
 anomaly = load_experiment("anomaly")
 

@@ -5,12 +5,12 @@ import jax
 import numpy as np
 import optax
 import pytest
-from experiment_module import load_experiment
 
 import lstmjax as lj
 from experiments.common import text
 from experiments.common.packages import MissingDataPackage
 from lstmjax.models.language_model import language_model
+from tests.experiments.experiment_module import load_experiment
 
 char_lm = load_experiment("char_lm")
 

@@ -1,7 +1,8 @@
 import json
 
 import pytest
-from experiment_module import load_experiment
+
+from tests.experiments.experiment_module import load_experiment
 
 classify = load_experiment("classify")
 

@@ -1,5 +1,6 @@
 import pytest
-from experiment_module import load_experiment
+
+from tests.experiments.experiment_module import load_experiment
 
 forecast = load_experiment("forecast")
 

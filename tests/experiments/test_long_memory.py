@@ -7,7 +7,8 @@ import json
 import pathlib
 
 import pytest
-from experiment_module import load_experiment
+
+from tests.experiments.experiment_module import load_experiment
 
 long_memory = load_experiment("long_memory")
 

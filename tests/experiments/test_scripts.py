@@ -5,7 +5,8 @@ import subprocess
 import sys
 
 import pytest
-from experiment_module import load_experiment
+
+from tests.experiments.experiment_module import load_experiment
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 NAMES = ["long_memory", "classify", "forecast", "anomaly", "char_lm"]

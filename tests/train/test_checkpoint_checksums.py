@@ -11,9 +11,9 @@ import warnings
 import numpy as np
 import orbax.checkpoint as ocp
 import pytest
-from corruption import adam_state, bitwise_equal, files, flip_bit, restore, save
 
 from lstmjax.train.checkpoint import CheckpointError
+from tests.train.corruption import adam_state, bitwise_equal, files, flip_bit, restore, save
 
 # When one array read fails, Orbax leaves its other pending reads un-awaited;
 # they are collected (and ignored) here rather than in whichever test runs next.

@@ -16,10 +16,18 @@ import shutil
 import warnings
 
 import pytest
-from corruption import adam_state, bitwise_equal, files, flip_bit, restore, save, truncate
 
 from lstmjax.train import MetricsWriter, read_metrics
 from lstmjax.train.checkpoint import CheckpointError
+from tests.train.corruption import (
+    adam_state,
+    bitwise_equal,
+    files,
+    flip_bit,
+    restore,
+    save,
+    truncate,
+)
 
 # When one array read fails, Orbax leaves its other pending reads un-awaited;
 # they are collected (and ignored) here rather than in whichever test runs next.

@@ -11,9 +11,9 @@ import subprocess
 import sys
 
 import pytest
-from tiny_job import job
 
 from lstmjax import train
+from tests.train.tiny_job import job
 
 JOB = pathlib.Path(__file__).with_name("tiny_job.py")
 quiet = lambda line: None

@@ -10,9 +10,9 @@ import sys
 import jax
 import numpy as np
 import pytest
-from tiny_job import job
 
 from lstmjax import train
+from tests.train.tiny_job import job
 
 JOB = pathlib.Path(__file__).with_name("tiny_job.py")
 VOLATILE = ("wall_time", "steps_per_sec", "examples_per_sec")
