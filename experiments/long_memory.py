@@ -52,6 +52,7 @@ from experiments.common.config import run_config
 from experiments.common.seeds import run_seeds
 from lstmjax import train
 from lstmjax.data import synthetic
+from lstmjax.diagnostics import gradient_norm_per_step
 from lstmjax.models.readout import last_step_readout, linear_readout
 from lstmjax.train import cli
 from lstmjax.train.atomic import write_json
@@ -214,7 +215,10 @@ def train_cell(cfg: Config, seed: int, cell_name: str, cell: lj.Cell) -> dict:
         plot_keys=("loss", task.metric),
     )
     scores = train.evaluate(eval_step, result.best_params, test)
-    sensitivity = input_gradient_norms(loss_fn, result.best_params, test[0])
+    batch = test[0]
+    sensitivity = gradient_norm_per_step(
+        lambda xs: loss_fn(result.best_params, batch._replace(inputs=xs), None)[0], batch.inputs
+    )
     train_records = [r for r in result.records if r["split"] == "train"]
     return {
         "cell": cell_name,
@@ -228,17 +232,6 @@ def train_cell(cfg: Config, seed: int, cell_name: str, cell: lj.Cell) -> dict:
         "this_process_s": time.perf_counter() - start,
         "records": result.records,
     }
-
-
-def input_gradient_norms(loss_fn, params, batch) -> jax.Array:
-    """``||dL/dx_t||`` for every step ``t``, averaged over the batch: ``[T]``.
-
-    How much the loss can still "see" the input ``t`` steps back; for the tanh
-    RNN it decays geometrically with the distance to the end (vanishing
-    gradients), for the LSTM it does not.
-    """
-    grads = jax.grad(lambda xs: loss_fn(params, batch._replace(inputs=xs), None)[0])(batch.inputs)
-    return jnp.mean(jnp.linalg.norm(grads, axis=-1), axis=0)
 
 
 def _ratio(x: float) -> str:

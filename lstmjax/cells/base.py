@@ -62,6 +62,7 @@ Running a cell by hand over a sequence ``xs [T, B, D]``::
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable, Hashable
 from typing import Any, NamedTuple
@@ -300,7 +301,7 @@ def check_real(value, argname: str, *, optional: bool = False) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{argname}: expected a number, got {value!r}")
-    if not jnp.isfinite(value):
+    if not math.isfinite(value):
         raise ValueError(f"{argname}: expected a finite number, got {value!r}")
     return float(value)
 
