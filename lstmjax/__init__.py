@@ -44,6 +44,7 @@ from lstmjax.cells import (
 from lstmjax.checked_mode import checked
 from lstmjax.kernels.tuning import compiler_options
 from lstmjax.masking import last_valid, length_mask, reverse_in_length
+from lstmjax.regularizers import Regularized, regularize
 from lstmjax.tbptt import truncated_bptt
 
 __version__ = "0.1.0"
@@ -62,6 +63,7 @@ __all__ = [
     "LSTMParams",
     "LSTMState",
     "LayerNormParams",
+    "Regularized",
     "SimpleRNNConfig",
     "SimpleRNNParams",
     "Stack",
@@ -78,6 +80,7 @@ __all__ = [
     "length_mask",
     "lstm",
     "make_cell",
+    "regularize",
     "reset_carry",
     "reverse_in_length",
     "rnn",
