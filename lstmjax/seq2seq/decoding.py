@@ -33,13 +33,15 @@ or once every beam has finished.
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
-from lstmjax.cells.base import check_positive_int, check_real
+from lstmjax.cells.base import check_positive_int
 from lstmjax.validation import check_key
 
 
@@ -105,6 +107,15 @@ def _check_tokens(start_tokens, argname: str = "start_tokens") -> None:
         raise TypeError(f"{argname}: expected an integer array [B], got {dtype or type(start_tokens).__name__}")
     if start_tokens.ndim != 1:
         raise ValueError(f"{argname}: expected shape [B], got {start_tokens.shape}")
+
+
+def _check_number(value, argname: str) -> float:
+    """A finite Python/NumPy real (checked without JAX, so also while tracing)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{argname}: expected a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{argname}: expected a finite number, got {value!r}")
+    return float(value)
 
 
 def _check_ids(eos_id, pad_id) -> tuple[int | None, int]:
@@ -187,7 +198,7 @@ def sample_decode(
       top_k: None or a positive int.
     """
     check_key(key)
-    temperature = check_real(temperature, "temperature")
+    temperature = _check_number(temperature, "temperature")
     if temperature <= 0:
         raise ValueError(f"temperature: expected a positive number, got {temperature}")
     if top_k is not None:
@@ -238,7 +249,7 @@ def beam_search(
     max_len = check_positive_int(max_len, "max_len")
     K = check_positive_int(beam_size, "beam_size")
     eos_id, pad_id = _check_ids(eos_id, pad_id)
-    alpha = check_real(alpha, "alpha")
+    alpha = _check_number(alpha, "alpha")
     if alpha < 0:
         raise ValueError(f"alpha: expected a number >= 0, got {alpha}")
     B = start_tokens.shape[0]
