@@ -244,7 +244,10 @@ def _prefix_search(lp: np.ndarray, beam_size: int, blank: int):
                     bump(prefix + (c,), dnb=pb + p[c])
                 else:
                     bump(prefix + (c,), dnb=add(pb, pnb) + p[c])
-        ranked = sorted(new.items(), key=lambda kv: -add(*kv[1]))
+        # prefixes no alignment reaches yet (probability 0) are dropped
+        ranked = sorted(
+            (kv for kv in new.items() if add(*kv[1]) > -np.inf), key=lambda kv: -add(*kv[1])
+        )
         beams = dict(ranked[:beam_size])
     ranked = sorted(((k, float(add(*v))) for k, v in beams.items()), key=lambda kv: -kv[1])
     return ranked
