@@ -47,7 +47,9 @@ def _check_int_array(x, argname: str, ndim: int) -> None:
 def _check_logits(logits, lengths, argname: str = "logits") -> None:
     dtype = getattr(logits, "dtype", None)
     if dtype is None or not jnp.issubdtype(dtype, jnp.floating):
-        raise TypeError(f"{argname}: expected a floating array [B, T, K], got {dtype or type(logits).__name__}")
+        raise TypeError(
+            f"{argname}: expected a floating array [B, T, K], got {dtype or type(logits).__name__}"
+        )
     if logits.ndim != 3:
         raise ValueError(f"{argname}: expected shape [B, T, K], got {logits.shape}")
     if lengths is not None:
@@ -148,10 +150,10 @@ class CTCHead(NamedTuple):
 def ctc_head(num_classes: int, *, blank_id: int = 0) -> CTCHead:
     """A CTC head over ``num_classes`` classes, the blank included::
 
-        head = ctc_head(K)
-        hp = head.init(key, cell.output_size)
-        ys, _ = lj.rnn(cell, params, xs, lengths=lengths)
-        loss = head.loss(hp, ys, lengths, labels, label_lengths)
+    head = ctc_head(K)
+    hp = head.init(key, cell.output_size)
+    ys, _ = lj.rnn(cell, params, xs, lengths=lengths)
+    loss = head.loss(hp, ys, lengths, labels, label_lengths)
     """
     num_classes = check_positive_int(num_classes, "num_classes")
     if num_classes < 2:
@@ -230,7 +232,7 @@ def _prefix_search(lp: np.ndarray, beam_size: int, blank: int):
     for p in lp:
         new: dict = {}
 
-        def bump(prefix, db=-np.inf, dnb=-np.inf):
+        def bump(prefix, db=-np.inf, dnb=-np.inf, new=new):
             b, nb = new.get(prefix, (-np.inf, -np.inf))
             new[prefix] = (add(b, db), add(nb, dnb))
 
@@ -314,7 +316,9 @@ def _encode(seqs: Sequence[Sequence], vocab: dict) -> tuple[np.ndarray, np.ndarr
 
 def _error_rate(refs: Sequence[Sequence], hyps: Sequence[Sequence], argname: str) -> float:
     if len(refs) != len(hyps):
-        raise ValueError(f"{argname}: expected as many hypotheses as references, got {len(hyps)} and {len(refs)}")
+        raise ValueError(
+            f"{argname}: expected as many hypotheses as references, got {len(hyps)} and {len(refs)}"
+        )
     if not refs:
         raise ValueError("refs: expected at least one reference, got none")
     vocab: dict = {}
@@ -328,7 +332,7 @@ def _error_rate(refs: Sequence[Sequence], hyps: Sequence[Sequence], argname: str
 
 
 def cer(refs: Sequence[str], hyps: Sequence[str]) -> float:
-    """Character error rate: ``sum_b edit_distance(ref_b, hyp_b) / sum_b len(ref_b)`` over characters."""
+    """Character error rate: ``sum_b edit_distance(ref_b, hyp_b) / sum_b len(ref_b)``."""
     for name, xs in (("refs", refs), ("hyps", hyps)):
         if isinstance(xs, str) or not all(isinstance(x, str) for x in xs):
             raise TypeError(f"{name}: expected a list of str")

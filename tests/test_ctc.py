@@ -9,11 +9,11 @@ import optax
 import pytest
 
 from lstmjax.ctc import (
+    cer,
     ctc_greedy_decode,
     ctc_head,
     ctc_loss,
     ctc_prefix_beam_search,
-    cer,
     edit_distance,
     wer,
 )
@@ -65,7 +65,9 @@ def test_loss_equals_optax_with_hand_built_paddings_and_brute_force():
         probs = _brute_force(log_probs[b, : int(LENGTHS[b])], blank=0)
         label = tuple(int(x) for x in LABELS[b, : int(LABEL_LENGTHS[b])])
         np.testing.assert_allclose(got[b], -np.log(probs[label]), rtol=1e-5)
-    np.testing.assert_allclose(ctc_loss(logits, LENGTHS, LABELS, LABEL_LENGTHS), np.mean(got), rtol=1e-6)
+    np.testing.assert_allclose(
+        ctc_loss(logits, LENGTHS, LABELS, LABEL_LENGTHS), np.mean(got), rtol=1e-6
+    )
     np.testing.assert_allclose(
         ctc_loss(logits, LENGTHS, LABELS, LABEL_LENGTHS, reduction="sum"), np.sum(got), rtol=1e-6
     )
@@ -142,7 +144,9 @@ def test_edit_distance_against_a_plain_dynamic_programme():
         d[:, 0], d[0, :] = np.arange(len(a) + 1), np.arange(len(b) + 1)
         for i in range(1, len(a) + 1):
             for j in range(1, len(b) + 1):
-                d[i, j] = min(d[i - 1, j] + 1, d[i, j - 1] + 1, d[i - 1, j - 1] + (a[i - 1] != b[j - 1]))
+                d[i, j] = min(
+                    d[i - 1, j] + 1, d[i, j - 1] + 1, d[i - 1, j - 1] + (a[i - 1] != b[j - 1])
+                )
         return d[-1, -1]
 
     rng = np.random.default_rng(0)
@@ -186,4 +190,6 @@ def test_named_errors():
     with pytest.raises(TypeError, match="^refs"):
         wer("a b", "a b")
     with pytest.raises(TypeError, match="^refs"):
-        edit_distance(jnp.zeros((2, 3)), jnp.array([3, 3]), jnp.zeros((2, 3), int), jnp.array([1, 1]))
+        edit_distance(
+            jnp.zeros((2, 3)), jnp.array([3, 3]), jnp.zeros((2, 3), int), jnp.array([1, 1])
+        )

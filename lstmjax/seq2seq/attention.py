@@ -136,18 +136,18 @@ class AttentionDecoder(NamedTuple):
         input_size = check_positive_int(input_size, "input_size")
         k_inner, k1, k2, k3 = jax.random.split(check_key(key), 4)
         inner = self.inner.init(k_inner, input_size + self.feed_size)
-        O, E, A = self.inner.output_size, self.memory_size, self.attention_size
+        out, E, A = self.inner.output_size, self.memory_size, self.attention_size
         if self.attention == "bahdanau":
             limit = 1.0 / math.sqrt(A)
             att = {
-                "w_q": _dense(k1, O, A),
+                "w_q": _dense(k1, out, A),
                 "w_m": _dense(k2, E, A),
                 "v": jax.random.uniform(k3, (A,), jnp.float32, -limit, limit),
             }
         else:
-            att = {"w_c": _dense(k3, E + O, A)}
+            att = {"w_c": _dense(k3, E + out, A)}
             if self.attention == "luong_general":
-                att["w_a"] = _dense(k1, O, E)
+                att["w_a"] = _dense(k1, out, E)
         return {"inner": inner, "attention": att}
 
     def initial_carry(self, batch_shape=(), dtype=jnp.float32, source_length: int = 1):

@@ -91,7 +91,9 @@ def token_step(layer, params, embedding: jax.Array, readout) -> Callable:
     if not getattr(layer, "causal", False) or not hasattr(layer, "step"):
         raise TypeError(f"layer: expected a layer with a step, got {type(layer).__name__}")
     if not hasattr(embedding, "ndim") or embedding.ndim != 2:
-        raise ValueError(f"embedding: expected an array [V, D], got {getattr(embedding, 'shape', embedding)}")
+        raise ValueError(
+            f"embedding: expected an array [V, D], got {getattr(embedding, 'shape', embedding)}"
+        )
     w, b = (readout["w"], readout["b"]) if isinstance(readout, dict) else (readout.w, readout.b)
 
     def step_fn(carry, tokens):
@@ -104,7 +106,9 @@ def token_step(layer, params, embedding: jax.Array, readout) -> Callable:
 def _check_tokens(start_tokens, argname: str = "start_tokens") -> None:
     dtype = getattr(start_tokens, "dtype", None)
     if dtype is None or not jnp.issubdtype(dtype, jnp.integer):
-        raise TypeError(f"{argname}: expected an integer array [B], got {dtype or type(start_tokens).__name__}")
+        raise TypeError(
+            f"{argname}: expected an integer array [B], got {dtype or type(start_tokens).__name__}"
+        )
     if start_tokens.ndim != 1:
         raise ValueError(f"{argname}: expected shape [B], got {start_tokens.shape}")
 
@@ -153,7 +157,13 @@ def _decode(step_fn, carry, start_tokens, max_len, eos_id, pad_id, choose, key):
 
 
 def greedy_decode(
-    step_fn: Callable, carry, start_tokens: jax.Array, *, max_len: int, eos_id: int | None = None, pad_id: int = 0
+    step_fn: Callable,
+    carry,
+    start_tokens: jax.Array,
+    *,
+    max_len: int,
+    eos_id: int | None = None,
+    pad_id: int = 0,
 ) -> DecodeResult:
     """The most probable token at every step: ``y_t = argmax_v logits_t[v]``.
 
@@ -169,8 +179,14 @@ def greedy_decode(
       A ``DecodeResult``.
     """
     return _decode(
-        step_fn, carry, start_tokens, max_len, eos_id, pad_id,
-        lambda logits, _: jnp.argmax(logits, axis=-1).astype(start_tokens.dtype), None,
+        step_fn,
+        carry,
+        start_tokens,
+        max_len,
+        eos_id,
+        pad_id,
+        lambda logits, _: jnp.argmax(logits, axis=-1).astype(start_tokens.dtype),
+        None,
     )
 
 
@@ -269,10 +285,10 @@ def beam_search(
         # A finished beam extends only by EOS (any fixed token), with log-prob 0.
         keep = jnp.where(jnp.arange(V) == (0 if eos_id is None else eos_id), 0.0, neg_inf)
         logp = jnp.where(finished[..., None], keep, logp)
-        cand = log_probs[..., None] + logp                                    # [B, K, V]
+        cand = log_probs[..., None] + logp  # [B, K, V]
         cand_len = jnp.where(finished, lengths, t + 1)[..., None]
         ranked = cand / length_penalty(cand_len, alpha)
-        _, idx = jax.lax.top_k(ranked.reshape(B, K * V), K)                   # [B, K]
+        _, idx = jax.lax.top_k(ranked.reshape(B, K * V), K)  # [B, K]
         src, tok = idx // V, (idx % V).astype(prev.dtype)
         was_finished = jnp.take_along_axis(finished, src, axis=1)
         log_probs = jnp.take_along_axis(cand.reshape(B, K * V), idx, axis=1)

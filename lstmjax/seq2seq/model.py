@@ -36,7 +36,10 @@ from lstmjax.validation import check_key, check_layer
 
 
 class EncoderDecoder(NamedTuple):
-    """Built by ``encoder_decoder``; params ``{"src_embed", "tgt_embed", "encoder", "decoder", "out"}``."""
+    """Built by ``encoder_decoder``.
+
+    Params: ``{"src_embed", "tgt_embed", "encoder", "decoder", "out"}``.
+    """
 
     encoder: Any
     decoder: AttentionDecoder
@@ -92,13 +95,21 @@ class EncoderDecoder(NamedTuple):
 def _check_ids(ids, argname: str) -> None:
     dtype = getattr(ids, "dtype", None)
     if dtype is None or not jnp.issubdtype(dtype, jnp.integer):
-        raise TypeError(f"{argname}: expected integer token ids [B, T], got {dtype or type(ids).__name__}")
+        raise TypeError(
+            f"{argname}: expected integer token ids [B, T], got {dtype or type(ids).__name__}"
+        )
     if ids.ndim != 2:
         raise ValueError(f"{argname}: expected shape [B, T], got {ids.shape}")
 
 
 def encoder_decoder(
-    encoder, decoder: AttentionDecoder, *, src_vocab: int, tgt_vocab: int, embed_size: int, bos_id: int
+    encoder,
+    decoder: AttentionDecoder,
+    *,
+    src_vocab: int,
+    tgt_vocab: int,
+    embed_size: int,
+    bos_id: int,
 ) -> EncoderDecoder:
     """Builds an attentional encoder-decoder (module docstring).
 

@@ -8,11 +8,19 @@ import pytest
 
 import lstmjax as lj
 from lstmjax.seq2seq import AttentionCarry, attention_decoder, masked_softmax
-from tests.seq2seq.helpers import random_params
 
 B, S, E, D, H, T = 3, 5, 4, 3, 4, 4
 SRC_LENGTHS = jnp.array([5, 2, 0])
 KINDS = ("bahdanau", "luong_general", "luong_dot")
+
+
+def random_params(layer, input_size: int, seed: int, scale: float = 0.5):
+    """Params of ``layer.init``'s structure (traced, not run op by op: fast) ~ N(0, scale^2)."""
+    shapes = jax.eval_shape(lambda key: layer.init(key, input_size), jax.random.key(0))
+    rng = np.random.default_rng(seed)
+    return jax.tree.map(
+        lambda s: jnp.asarray(scale * rng.standard_normal(s.shape), jnp.float32), shapes
+    )
 
 
 def _setup(kind, inner=None, seed=0, input_feeding=True):
@@ -83,7 +91,7 @@ def _np_decoder(kind, params, memory, xs, src_lengths, input_feeding=True):
 
 
 def _run_steps(dec, params, carry, xs, lengths=None):
-    """A hand-written Python loop of ``dec.step`` (jitted, to compile once), carry held past lengths."""
+    """A hand-written loop of ``dec.step`` (jitted, compiled once); carry held past lengths."""
     step = jax.jit(dec.step)
     ys, alphas = [], []
     for t in range(xs.shape[1]):
@@ -91,7 +99,9 @@ def _run_steps(dec, params, carry, xs, lengths=None):
         if lengths is not None:
             valid = t < lengths
             new = jax.tree.map(
-                lambda n, o: jnp.where(valid.reshape((-1,) + (1,) * (n.ndim - 1)), n, o), new, carry
+                lambda n, o, v=valid: jnp.where(v.reshape((-1,) + (1,) * (n.ndim - 1)), n, o),
+                new,
+                carry,
             )
             y = jnp.where(valid[:, None], y, 0.0)
         carry = new

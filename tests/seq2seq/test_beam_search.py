@@ -15,9 +15,17 @@ from lstmjax.seq2seq import (
     sample_decode,
     token_step,
 )
-from tests.seq2seq.helpers import random_params
 
 V, D, H, EOS, PAD = 4, 3, 5, 1, 0
+
+
+def random_params(layer, input_size: int, seed: int, scale: float = 0.5):
+    """Params of ``layer.init``'s structure (traced, not run op by op: fast) ~ N(0, scale^2)."""
+    shapes = jax.eval_shape(lambda key: layer.init(key, input_size), jax.random.key(0))
+    rng = np.random.default_rng(seed)
+    return jax.tree.map(
+        lambda s: jnp.asarray(scale * rng.standard_normal(s.shape), jnp.float32), shapes
+    )
 
 
 def _decoder(seed=0, vocab=V, layer=None, out_scale=3.0):
@@ -40,7 +48,7 @@ def _random_carry(layer, batch, seed):
 
 
 def _teacher_forced_log_probs(step_fn, carry, start, seqs):
-    """``log p(y_t | y_<t)`` for token sequences ``seqs [N, L]`` (all ``V`` columns): ``[N, L, V]``."""
+    """``log p(. | y_<t)`` over all ``V`` tokens for sequences ``seqs [N, L]``: ``[N, L, V]``."""
 
     @jax.jit
     def run(carry, start, seqs):
@@ -88,7 +96,9 @@ def test_beam_search_finds_the_exhaustive_best_sequences(alpha):
         )
     )(carry, start)
     for b in range(B):
-        hyps = _exhaustive(step_fn, jax.tree.map(lambda x: x[b : b + 1], carry), int(start[b]), max_len, alpha)
+        hyps = _exhaustive(
+            step_fn, jax.tree.map(lambda x, b=b: x[b : b + 1], carry), int(start[b]), max_len, alpha
+        )
         ranked = sorted(hyps.items(), key=lambda kv: -kv[1][0])[:K]
         np.testing.assert_allclose(out.scores[b], [s for _, (s, _) in ranked], rtol=1e-5, atol=1e-5)
         best, (_, best_logp) = ranked[0]
@@ -135,27 +145,47 @@ def test_beam_size_one_equals_greedy():
 
 def test_eos_first_stops_every_beam_and_pads():
     layer, step_fn = _decoder(seed=7)
-    _, always_eos = _decoder(seed=7)
     w_bias = {"w": jnp.zeros((H, V)), "b": jnp.array([0.0, 10.0, 0.0, 0.0])}
     params = random_params(layer, D, 7)
     always_eos = token_step(layer, params, jnp.ones((V, D)), w_bias)
     carry = layer.initial_carry((2,))
-    out = beam_search(always_eos, carry, jnp.zeros((2,), jnp.int32), max_len=6, beam_size=3, eos_id=EOS, pad_id=PAD)
+    out = beam_search(
+        always_eos,
+        carry,
+        jnp.zeros((2,), jnp.int32),
+        max_len=6,
+        beam_size=3,
+        eos_id=EOS,
+        pad_id=PAD,
+    )
     np.testing.assert_array_equal(out.sequences[:, 0], [[EOS] + [PAD] * 5] * 2)
     np.testing.assert_array_equal(out.lengths[:, 0], [1, 1])
     np.testing.assert_allclose(out.log_probs[:, 0], jax.nn.log_softmax(w_bias["b"])[EOS], rtol=1e-6)
-    greedy = greedy_decode(always_eos, carry, jnp.zeros((2,), jnp.int32), max_len=6, eos_id=EOS, pad_id=7)
+    greedy = greedy_decode(
+        always_eos, carry, jnp.zeros((2,), jnp.int32), max_len=6, eos_id=EOS, pad_id=7
+    )
     np.testing.assert_array_equal(greedy.sequences, [[EOS] + [7] * 5] * 2)
     # every beam ends in EOS then padding, or runs to max_len without one
-    out = beam_search(step_fn, _random_carry(layer, 2, 8), jnp.zeros((2,), jnp.int32), max_len=5, beam_size=4, eos_id=EOS)
-    for seq, n in zip(np.asarray(out.sequences).reshape(-1, 5), np.asarray(out.lengths).reshape(-1)):
+    out = beam_search(
+        step_fn,
+        _random_carry(layer, 2, 8),
+        jnp.zeros((2,), jnp.int32),
+        max_len=5,
+        beam_size=4,
+        eos_id=EOS,
+    )
+    for seq, n in zip(
+        np.asarray(out.sequences).reshape(-1, 5), np.asarray(out.lengths).reshape(-1)
+    ):
         assert EOS not in seq[: n - 1] and np.all(seq[n:] == PAD)
         assert seq[n - 1] == EOS or n == 5
 
 
 def test_without_eos_every_hypothesis_is_max_len():
     layer, step_fn = _decoder(seed=9)
-    out = beam_search(step_fn, _random_carry(layer, 2, 9), jnp.zeros((2,), jnp.int32), max_len=3, beam_size=V**2)
+    out = beam_search(
+        step_fn, _random_carry(layer, 2, 9), jnp.zeros((2,), jnp.int32), max_len=3, beam_size=V**2
+    )
     hyps = _exhaustive_no_eos(step_fn, jax.tree.map(lambda x: x[:1], _random_carry(layer, 2, 9)))
     np.testing.assert_allclose(out.scores[0], sorted(hyps, reverse=True)[: V**2], rtol=1e-5)
     assert np.all(np.asarray(out.lengths) == 3)
@@ -164,7 +194,9 @@ def test_without_eos_every_hypothesis_is_max_len():
 def _exhaustive_no_eos(step_fn, carry_one):
     seqs = np.array(list(itertools.product(range(V), repeat=3)), np.int32)
     carry = jax.tree.map(lambda x: jnp.repeat(x, len(seqs), axis=0), carry_one)
-    logp = _teacher_forced_log_probs(step_fn, carry, jnp.zeros((len(seqs),), jnp.int32), jnp.asarray(seqs))
+    logp = _teacher_forced_log_probs(
+        step_fn, carry, jnp.zeros((len(seqs),), jnp.int32), jnp.asarray(seqs)
+    )
     return [sum(lp[t, s[t]] for t in range(3)) for s, lp in zip(seqs, logp)]
 
 
@@ -177,8 +209,10 @@ def test_batch_equals_each_element_alone_and_jit_equals_eager():
     eager = run(carry, start)
     jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6), batched, eager)
     for b in range(3):
-        alone = jax.jit(run)(jax.tree.map(lambda x: x[b : b + 1], carry), start[b : b + 1])
-        jax.tree.map(lambda a, w: np.testing.assert_allclose(a[0], w[b], rtol=1e-5), alone, batched)
+        alone = jax.jit(run)(jax.tree.map(lambda x, b=b: x[b : b + 1], carry), start[b : b + 1])
+        jax.tree.map(
+            lambda a, w, b=b: np.testing.assert_allclose(a[0], w[b], rtol=1e-5), alone, batched
+        )
 
 
 @pytest.mark.parametrize("which", ["stack", "attention"])
@@ -190,11 +224,18 @@ def test_decoding_drives_a_stack_and_an_attention_decoder(which):
     else:
         layer = attention_decoder(lj.lstm(H), memory_size=3, attention="luong_general")
         params = random_params(layer, D, 12)
-        step_fn = token_step(layer, params, jnp.eye(V, D), {"w": jnp.ones((layer.output_size, V)), "b": jnp.arange(V, dtype=jnp.float32)})
+        step_fn = token_step(
+            layer,
+            params,
+            jnp.eye(V, D),
+            {"w": jnp.ones((layer.output_size, V)), "b": jnp.arange(V, dtype=jnp.float32)},
+        )
         memory = jnp.asarray(np.random.default_rng(0).standard_normal((2, 6, 3)), jnp.float32)
         carry = layer.attention_carry(params, memory, jnp.array([6, 2]))
     start = jnp.zeros((2,), jnp.int32)
-    out = jax.jit(lambda c: beam_search(step_fn, c, start, max_len=5, beam_size=1, eos_id=EOS))(carry)
+    out = jax.jit(lambda c: beam_search(step_fn, c, start, max_len=5, beam_size=1, eos_id=EOS))(
+        carry
+    )
     greedy = jax.jit(lambda c: greedy_decode(step_fn, c, start, max_len=5, eos_id=EOS))(carry)
     np.testing.assert_array_equal(out.sequences[:, 0], greedy.sequences)
 

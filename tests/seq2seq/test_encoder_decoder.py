@@ -65,9 +65,13 @@ def test_gradients_are_finite_and_reach_every_parameter():
         assert np.all(np.isfinite(g)), jax.tree_util.keystr(path)
     assert float(jnp.max(jnp.abs(grads["encoder"].w_ih))) > 0  # through the attention
     # tokens in the target's padding change neither the loss nor the gradients
-    other_loss, other_grads = loss_and_grad(params, SRC, SRC_LENGTHS, TGT.at[1, 3:].set(4), TGT_LENGTHS)
+    other_loss, other_grads = loss_and_grad(
+        params, SRC, SRC_LENGTHS, TGT.at[1, 3:].set(4), TGT_LENGTHS
+    )
     np.testing.assert_allclose(other_loss, loss, rtol=1e-6)
-    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7), other_grads, grads)
+    jax.tree.map(
+        lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7), other_grads, grads
+    )
 
 
 def test_training_steps_lower_the_loss_and_decoding_runs():
@@ -96,7 +100,9 @@ def test_training_steps_lower_the_loss_and_decoding_runs():
         return g, b
 
     greedy, beam = decode(params)
-    np.testing.assert_array_equal(greedy.sequences[:, :5], jnp.where(jnp.arange(5) < TGT_LENGTHS[:, None], TGT, 0))
+    np.testing.assert_array_equal(
+        greedy.sequences[:, :5], jnp.where(jnp.arange(5) < TGT_LENGTHS[:, None], TGT, 0)
+    )
     np.testing.assert_array_equal(beam.sequences[:, 0, :5], greedy.sequences[:, :5])
 
 
@@ -107,7 +113,9 @@ def test_named_errors():
     with pytest.raises(ValueError, match="^decoder"):
         encoder_decoder(lj.lstm(H), model.decoder, src_vocab=3, tgt_vocab=3, embed_size=2, bos_id=0)
     with pytest.raises(ValueError, match="^bos_id"):
-        encoder_decoder(model.encoder, model.decoder, src_vocab=3, tgt_vocab=3, embed_size=2, bos_id=3)
+        encoder_decoder(
+            model.encoder, model.decoder, src_vocab=3, tgt_vocab=3, embed_size=2, bos_id=3
+        )
     with pytest.raises(TypeError, match="^src"):
         model.loss(params, SRC.astype(jnp.float32), SRC_LENGTHS, TGT, TGT_LENGTHS)
     with pytest.raises(ValueError, match="^tgt"):
