@@ -52,9 +52,16 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from lstmjax.cells.base import check_positive_int
+from lstmjax.cells.base import as_batch_shape, check_positive_int
 from lstmjax.masking import length_mask
-from lstmjax.validation import check_flag, check_key, check_layer
+from lstmjax.validation import (
+    check_flag,
+    check_inputs,
+    check_key,
+    check_layer,
+    check_lengths,
+    check_unroll,
+)
 
 ATTENTIONS = ("bahdanau", "luong_general", "luong_dot")
 
@@ -156,7 +163,7 @@ class AttentionDecoder(NamedTuple):
         The layer protocol's zero carry; to attend to an encoder's outputs use
         ``attention_carry``.
         """
-        batch_shape = tuple(batch_shape) if not isinstance(batch_shape, int) else (batch_shape,)
+        batch_shape = as_batch_shape(batch_shape)
         S = check_positive_int(source_length, "source_length")
         key_size = {"bahdanau": self.attention_size, "luong_general": self.inner.output_size}
         key_size = key_size.get(self.attention, self.memory_size)
@@ -272,9 +279,10 @@ class AttentionDecoder(NamedTuple):
         initial_carry: AttentionCarry | None = None,
         lengths: jax.Array | None = None,
         time_major: bool = False,
+        unroll: int | None = None,
+        implementation: str = "auto",
         train: bool = False,
         dropout_key=None,
-        **_ignored,
     ):
         """Teacher forcing: ``step`` over ``xs [B, T, D]`` -> ``(ys [B, T, output_size], final)``.
 
@@ -285,20 +293,21 @@ class AttentionDecoder(NamedTuple):
           lengths: ``[B]`` target lengths, or None: past ``lengths[b]`` the
             carry is held and the output is zero (as ``lstmjax.rnn``).
           time_major: the layout of ``xs`` and ``ys``.
-          train, dropout_key: accepted for the layer protocol; no dropout here.
-          _ignored: other layer-protocol options (``unroll``, ``implementation``).
+          unroll: steps per ``lax.scan`` iteration (None: 1).
+          implementation, train, dropout_key: accepted for the layer protocol;
+            the loop is always the scan of ``step``, with no dropout.
         """
         check_flag(time_major, "time_major")
+        unroll = check_unroll(unroll)
         if initial_carry is None:
             raise ValueError(
                 "initial_carry: an attention decoder needs the carry from "
                 "attention_carry(params, memory, lengths), got None"
             )
-        if not hasattr(xs, "ndim") or xs.ndim < 2:
-            raise ValueError(f"xs: expected an array [B, T, D], got {getattr(xs, 'shape', xs)}")
+        num_steps, batch_shape = check_inputs(xs, time_major=time_major)
+        check_lengths(lengths, batch_shape, num_steps)
         xs_tm = xs if time_major else jnp.moveaxis(xs, -2, 0)
-        T = xs_tm.shape[0]
-        mask = None if lengths is None else length_mask(lengths.reshape(-1), T)
+        mask = None if lengths is None else length_mask(lengths.reshape(-1), num_steps)
 
         def body(carry, inputs):
             x_t, valid = inputs
@@ -313,7 +322,7 @@ class AttentionDecoder(NamedTuple):
             )
             return new, jnp.where(v[..., None], y, jnp.zeros_like(y))
 
-        final, ys = jax.lax.scan(body, initial_carry, (xs_tm, mask))
+        final, ys = jax.lax.scan(body, initial_carry, (xs_tm, mask), unroll=unroll or 1)
         return (ys if time_major else jnp.moveaxis(ys, 0, -2)), final
 
 

@@ -207,5 +207,14 @@ def test_named_errors():
         dec.attention_carry(params, memory, jnp.array([1, 2]))
     with pytest.raises(ValueError, match="^initial_carry"):
         dec.apply(params, xs)
+    carry = dec.attention_carry(params, memory)
+    with pytest.raises(ValueError, match="^lengths"):
+        dec.apply(params, xs, initial_carry=carry, lengths=jnp.array([1, 2]))
+    with pytest.raises(TypeError, match="^xs"):
+        dec.apply(params, xs.astype(jnp.int32), initial_carry=carry)
+    with pytest.raises(ValueError, match="^unroll"):
+        dec.apply(params, xs, initial_carry=carry, unroll=0)
+    with pytest.raises(TypeError, match="^batch_shape"):
+        dec.initial_carry("B")
     with pytest.raises(TypeError, match="^carry"):
         dec.step(params, dec.inner.initial_carry((B,)), xs[:, 0])
