@@ -111,13 +111,24 @@ def test_beam_search_finds_the_exhaustive_best_sequences(alpha):
             np.testing.assert_allclose(out.scores[b, k], hyps[hyp][0], rtol=1e-5, atol=1e-5)
 
 
+def _beam_and_greedy(step_fn, carry, start, *, max_len, beam_size, alpha=0.0, pad_id=PAD):
+    """Beam search and greedy decoding with EOS, compiled together."""
+
+    @jax.jit
+    def run(carry, start):
+        kw = dict(max_len=max_len, eos_id=EOS, pad_id=pad_id)
+        beam = beam_search(step_fn, carry, start, beam_size=beam_size, alpha=alpha, **kw)
+        return beam, greedy_decode(step_fn, carry, start, **kw)
+
+    return run(carry, start)
+
+
 def test_a_narrow_beam_scores_its_beams_exactly_and_beats_greedy():
     max_len, B, K = 5, 3, 3
     layer, step_fn = _decoder(seed=3, out_scale=1.0)
     carry = _random_carry(layer, B, seed=4)
     start = jnp.zeros((B,), jnp.int32)
-    out = beam_search(step_fn, carry, start, max_len=max_len, beam_size=K, eos_id=EOS)
-    greedy = greedy_decode(step_fn, carry, start, max_len=max_len, eos_id=EOS)
+    out, greedy = _beam_and_greedy(step_fn, carry, start, max_len=max_len, beam_size=K)
     n = B * K
     seqs = out.sequences.reshape(n, max_len)
     logp = _teacher_forced_log_probs(
@@ -135,8 +146,7 @@ def test_beam_size_one_equals_greedy():
     layer, step_fn = _decoder(seed=5, vocab=vocab, out_scale=2.0)
     carry = _random_carry(layer, B, seed=6)
     start = jnp.array([0, 2, 3, 5])
-    beam = beam_search(step_fn, carry, start, max_len=max_len, beam_size=1, eos_id=EOS, alpha=0.6)
-    greedy = greedy_decode(step_fn, carry, start, max_len=max_len, eos_id=EOS)
+    beam, greedy = _beam_and_greedy(step_fn, carry, start, max_len=max_len, beam_size=1, alpha=0.6)
     np.testing.assert_array_equal(beam.sequences[:, 0], greedy.sequences)
     np.testing.assert_array_equal(beam.lengths[:, 0], greedy.lengths)
     np.testing.assert_allclose(beam.log_probs[:, 0], greedy.scores, rtol=1e-5)
@@ -149,31 +159,14 @@ def test_eos_first_stops_every_beam_and_pads():
     params = random_params(layer, D, 7)
     always_eos = token_step(layer, params, jnp.ones((V, D)), w_bias)
     carry = layer.initial_carry((2,))
-    out = beam_search(
-        always_eos,
-        carry,
-        jnp.zeros((2,), jnp.int32),
-        max_len=6,
-        beam_size=3,
-        eos_id=EOS,
-        pad_id=PAD,
-    )
-    np.testing.assert_array_equal(out.sequences[:, 0], [[EOS] + [PAD] * 5] * 2)
+    start = jnp.zeros((2,), jnp.int32)
+    out, greedy = _beam_and_greedy(always_eos, carry, start, max_len=6, beam_size=3, pad_id=7)
+    np.testing.assert_array_equal(greedy.sequences, [[EOS] + [7] * 5] * 2)
+    np.testing.assert_array_equal(out.sequences[:, 0], [[EOS] + [7] * 5] * 2)
     np.testing.assert_array_equal(out.lengths[:, 0], [1, 1])
     np.testing.assert_allclose(out.log_probs[:, 0], jax.nn.log_softmax(w_bias["b"])[EOS], rtol=1e-6)
-    greedy = greedy_decode(
-        always_eos, carry, jnp.zeros((2,), jnp.int32), max_len=6, eos_id=EOS, pad_id=7
-    )
-    np.testing.assert_array_equal(greedy.sequences, [[EOS] + [7] * 5] * 2)
     # every beam ends in EOS then padding, or runs to max_len without one
-    out = beam_search(
-        step_fn,
-        _random_carry(layer, 2, 8),
-        jnp.zeros((2,), jnp.int32),
-        max_len=5,
-        beam_size=4,
-        eos_id=EOS,
-    )
+    out, _ = _beam_and_greedy(step_fn, _random_carry(layer, 2, 8), start, max_len=5, beam_size=4)
     for seq, n in zip(
         np.asarray(out.sequences).reshape(-1, 5), np.asarray(out.lengths).reshape(-1)
     ):
@@ -183,8 +176,8 @@ def test_eos_first_stops_every_beam_and_pads():
 
 def test_without_eos_every_hypothesis_is_max_len():
     layer, step_fn = _decoder(seed=9)
-    out = beam_search(
-        step_fn, _random_carry(layer, 2, 9), jnp.zeros((2,), jnp.int32), max_len=3, beam_size=V**2
+    out = jax.jit(lambda c, s: beam_search(step_fn, c, s, max_len=3, beam_size=V**2))(
+        _random_carry(layer, 2, 9), jnp.zeros((2,), jnp.int32)
     )
     hyps = _exhaustive_no_eos(step_fn, jax.tree.map(lambda x: x[:1], _random_carry(layer, 2, 9)))
     np.testing.assert_allclose(out.scores[0], sorted(hyps, reverse=True)[: V**2], rtol=1e-5)
@@ -244,8 +237,12 @@ def test_sampling_at_low_temperature_is_greedy_and_top_k_limits_the_draws():
     layer, step_fn = _decoder(seed=14, vocab=6)
     carry = _random_carry(layer, 4, 15)
     start = jnp.zeros((4,), jnp.int32)
-    greedy = greedy_decode(step_fn, carry, start, max_len=6)
-    cold = sample_decode(step_fn, carry, start, jax.random.key(0), max_len=6, temperature=1e-4)
+    greedy, cold = jax.jit(
+        lambda c, s: (
+            greedy_decode(step_fn, c, s, max_len=6),
+            sample_decode(step_fn, c, s, jax.random.key(0), max_len=6, temperature=1e-4),
+        )
+    )(carry, start)
     np.testing.assert_array_equal(cold.sequences, greedy.sequences)
     np.testing.assert_allclose(cold.scores, greedy.scores, rtol=1e-5)
     # 16 draws per sequence with top_k=2: first tokens among its two most probable, both seen
