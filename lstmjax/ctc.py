@@ -306,9 +306,14 @@ def edit_distance(
     return rows[i, jnp.arange(B), k]
 
 
+_edit_distance_jit = jax.jit(edit_distance)
+
+
 def _encode(seqs: Sequence[Sequence], vocab: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids ``[B, N]``, ``N`` rounded up to a multiple of 16 (fewer shapes to compile)."""
     lengths = np.array([len(s) for s in seqs], np.int32)
-    out = np.zeros((len(seqs), max(1, int(lengths.max(initial=0)))), np.int32)
+    width = 16 * (int(lengths.max(initial=0)) // 16 + 1)
+    out = np.zeros((len(seqs), width), np.int32)
     for b, s in enumerate(seqs):
         out[b, : len(s)] = [vocab.setdefault(tok, len(vocab)) for tok in s]
     return out, lengths
@@ -327,7 +332,7 @@ def _error_rate(refs: Sequence[Sequence], hyps: Sequence[Sequence], argname: str
     total = int(rl.sum())
     if total == 0:
         raise ValueError("refs: expected at least one token in the references, got none")
-    d = edit_distance(jnp.asarray(r), jnp.asarray(rl), jnp.asarray(h), jnp.asarray(hl))
+    d = _edit_distance_jit(jnp.asarray(r), jnp.asarray(rl), jnp.asarray(h), jnp.asarray(hl))
     return float(np.sum(np.asarray(d))) / total
 
 

@@ -84,31 +84,36 @@ def test_loss_with_another_blank_and_full_lengths():
 
 def test_head_loss_is_ctc_of_its_readout_and_has_finite_gradients():
     head = ctc_head(K)
-    ys = _logits(2, (B, T, 4))
-    hp = jax.jit(head.init, static_argnums=1)(jax.random.key(0), 4)
-    loss = jax.jit(lambda hp, ys: head.loss(hp, ys, LENGTHS, LABELS, LABEL_LENGTHS))
-    want = ctc_loss(ys @ hp.w + hp.b, LENGTHS, LABELS, LABEL_LENGTHS)
-    np.testing.assert_allclose(loss(hp, ys), want, rtol=1e-5)
-    grads = jax.grad(loss, argnums=(0, 1))(hp, ys)
+    rng = np.random.default_rng(2)
+    ys = jnp.asarray(rng.standard_normal((B, T, 4)), jnp.float32)
+    hp = jax.eval_shape(lambda key: head.init(key, 4), jax.random.key(0))
+    hp = jax.tree.map(lambda s: jnp.asarray(rng.standard_normal(s.shape), jnp.float32), hp)
+
+    @jax.jit
+    def run(hp, ys):
+        loss_fn = lambda hp, ys: head.loss(hp, ys, LENGTHS, LABELS, LABEL_LENGTHS)
+        loss, grads = jax.value_and_grad(loss_fn, argnums=(0, 1))(hp, ys)
+        want = ctc_loss(ys @ hp.w + hp.b, LENGTHS, LABELS, LABEL_LENGTHS)
+        return loss, want, grads, head.decode(hp, ys, LENGTHS)
+
+    loss, want, grads, (labels, n) = run(hp, ys)
+    np.testing.assert_allclose(loss, want, rtol=1e-5)
     assert all(np.all(np.isfinite(g)) for g in jax.tree.leaves(grads))
     assert np.all(np.asarray(grads[1][2, 2:]) == 0.0)  # no gradient from padded frames
-    labels, n = head.decode(hp, ys, LENGTHS)
     assert labels.shape == (B, T) and n.shape == (B,)
 
 
 def test_greedy_decoding_hand_cases():
-    def one_hot(path, k=4):
-        return jnp.asarray(np.eye(k)[path][None], jnp.float32)
-
-    labels, n = ctc_greedy_decode(one_hot([1, 1, 0, 1, 2, 2, 0, 3]))
-    assert int(n[0]) == 4 and list(np.asarray(labels[0, :4])) == [1, 1, 2, 3]
-    assert np.all(np.asarray(labels[0, 4:]) == -1)
-    labels, n = ctc_greedy_decode(one_hot([0, 0, 0]))
-    assert int(n[0]) == 0 and np.all(np.asarray(labels) == -1)
-    labels, n = ctc_greedy_decode(one_hot([1, 2, 2, 3, 3]), jnp.array([3]), pad_id=7)
-    assert list(np.asarray(labels[0])) == [1, 2, 7, 7, 7] and int(n[0]) == 2
-    labels, n = ctc_greedy_decode(one_hot([3, 0, 0, 3, 1]), blank_id=3)  # another blank
-    assert list(np.asarray(labels[0, : int(n[0])])) == [0, 1]
+    paths = [[1, 1, 0, 1, 2, 2, 0, 3], [0, 0, 0, 1, 1, 1, 1, 1], [1, 2, 2, 3, 3, 1, 1, 1]]
+    logits = jnp.asarray(np.eye(4)[paths], jnp.float32)  # one-hot: the best path is the path
+    decode = jax.jit(ctc_greedy_decode, static_argnames=("blank_id", "pad_id"))
+    labels, n = decode(logits, jnp.array([8, 3, 3]))
+    np.testing.assert_array_equal(n, [4, 0, 2])
+    np.testing.assert_array_equal(labels[0], [1, 1, 2, 3, -1, -1, -1, -1])  # a blank splits 1 1
+    np.testing.assert_array_equal(labels[1], [-1] * 8)  # all blank
+    np.testing.assert_array_equal(labels[2, :3], [1, 2, -1])  # repeats merged, cut at length 3
+    labels, n = decode(logits[:1], None, blank_id=3, pad_id=7)  # another blank, another pad
+    np.testing.assert_array_equal(labels[0, : int(n[0]) + 1], [1, 0, 1, 2, 0, 7])
 
 
 def test_greedy_decoding_is_the_best_path_collapsed():
