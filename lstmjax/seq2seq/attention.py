@@ -56,6 +56,7 @@ from lstmjax.cells.base import as_batch_shape, check_positive_int
 from lstmjax.masking import length_mask
 from lstmjax.validation import (
     check_flag,
+    check_implementation,
     check_inputs,
     check_key,
     check_layer,
@@ -294,11 +295,17 @@ class AttentionDecoder(NamedTuple):
             carry is held and the output is zero (as ``lstmjax.rnn``).
           time_major: the layout of ``xs`` and ``ys``.
           unroll: steps per ``lax.scan`` iteration (None: 1).
-          implementation, train, dropout_key: accepted for the layer protocol;
-            the loop is always the scan of ``step``, with no dropout.
+          implementation: ``"auto"`` or ``"reference"`` (the same here: the
+            loop is the scan of ``step``); ``"fused"`` raises, there is no kernel.
+          train, dropout_key: accepted for the layer protocol; no dropout here.
         """
         check_flag(time_major, "time_major")
         unroll = check_unroll(unroll)
+        if check_implementation(implementation) == "fused":
+            raise ValueError(
+                'implementation: "fused" needs a fused kernel; an attention decoder has none, '
+                'use "auto" or "reference"'
+            )
         if initial_carry is None:
             raise ValueError(
                 "initial_carry: an attention decoder needs the carry from "

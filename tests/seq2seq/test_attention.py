@@ -212,6 +212,8 @@ def test_named_errors():
         dec.apply(params, xs, initial_carry=carry, lengths=jnp.array([1, 2]))
     with pytest.raises(TypeError, match="^xs"):
         dec.apply(params, xs.astype(jnp.int32), initial_carry=carry)
+    with pytest.raises(ValueError, match="^implementation"):
+        dec.apply(params, xs, initial_carry=carry, implementation="fused")
     with pytest.raises(ValueError, match="^unroll"):
         dec.apply(params, xs, initial_carry=carry, unroll=0)
     with pytest.raises(TypeError, match="^batch_shape"):
