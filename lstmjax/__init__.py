@@ -12,9 +12,15 @@ one protocol: ``init(key, input_size)``, ``apply(params, xs, *, lengths,
 initial_carry, ...) -> (ys, final)``, ``initial_carry(batch_shape)`` and, for
 cells and unidirectional stacks, ``step(params, carry, x_t)``. New cells are
 built with ``lj.make_cell`` (``lstmjax.cells.base`` documents the protocol).
+
+Sequence to sequence (``lstmjax.seq2seq``): ``lj.attention_decoder`` wraps a
+causal layer into a Bahdanau/Luong attention decoder, ``lj.encoder_decoder``
+trains one with teacher forcing, and ``lj.greedy_decode``,
+``lj.sample_decode`` and ``lj.beam_search`` decode from any token step
+(``lj.token_step``). CTC loss, decoding and error rates: ``lstmjax.ctc``.
 """
 
-from lstmjax import init
+from lstmjax import ctc, init, seq2seq
 from lstmjax._bidirectional import Bidirectional, bidirectional
 from lstmjax._rnn import rnn
 from lstmjax._stack import Stack, stack
@@ -45,6 +51,14 @@ from lstmjax.checked_mode import checked
 from lstmjax.kernels.tuning import compiler_options
 from lstmjax.masking import last_valid, length_mask, reverse_in_length
 from lstmjax.regularizers import Regularized, regularize
+from lstmjax.seq2seq import (
+    attention_decoder,
+    beam_search,
+    encoder_decoder,
+    greedy_decode,
+    sample_decode,
+    token_step,
+)
 from lstmjax.tbptt import truncated_bptt
 
 __version__ = "0.1.0"
@@ -67,12 +81,17 @@ __all__ = [
     "SimpleRNNConfig",
     "SimpleRNNParams",
     "Stack",
+    "attention_decoder",
+    "beam_search",
     "bidirectional",
     "broadcast_carry",
     "checked",
     "compiler_options",
     "conv_gru",
     "conv_lstm",
+    "ctc",
+    "encoder_decoder",
+    "greedy_decode",
     "gru",
     "init",
     "last_valid",
@@ -84,7 +103,10 @@ __all__ = [
     "reset_carry",
     "reverse_in_length",
     "rnn",
+    "sample_decode",
+    "seq2seq",
     "simple_rnn",
     "stack",
     "truncated_bptt",
+    "token_step",
 ]
