@@ -137,10 +137,12 @@ class Bidirectional(NamedTuple):
         chunk = check_remat(remat, layout.num_steps)
         expected = self.initial_carry(layout.batch_shape, layout.dtype)
         initial_carry = check_carry(initial_carry, expected)
-        carry = layout.carry_in(expected if initial_carry is None else initial_carry, lead=(2,))
         flat_lengths = layout.lengths(lengths)
         mask = None if lengths is None else length_mask(flat_lengths, layout.num_steps)
         xs_t = zero_padding(layout.inputs(xs), mask)
+        carry = layout.carry_in(
+            expected if initial_carry is None else initial_carry, xs_t, lead=(2,)
+        )
         xs_back = reverse_in_length(xs_t, flat_lengths)
 
         kernel = fused_kernel(cell, implementation, layout.num_steps)

@@ -182,12 +182,20 @@ class SequenceLayout:
     def lengths(self, lengths):
         return None if lengths is None else lengths.reshape(self.batch_size)
 
-    def carry_in(self, carry, lead=()):
-        """Leaves ``[*lead, *batch_shape, *F]`` -> ``[*lead, B, *F]``."""
-        return jax.tree.map(
-            lambda x: x.reshape(lead + (self.batch_size,) + self._features(x)).astype(self.dtype),
-            carry,
-        )
+    def carry_in(self, carry, xs_t, lead=()):
+        """Leaves ``[*lead, *batch_shape, *F]`` -> ``[*lead, B, *F]``, batched like ``xs_t``.
+
+        Each leaf is added to zeros shaped from ``xs_t [T, B, *F_in]``'s batch,
+        so it takes the batch's sharding (an unsharded zero carry would not
+        match the sharded carry the scan returns under an explicit-axis mesh).
+        """
+        batch_zeros = jnp.zeros_like(jnp.sum(xs_t[:1], axis=0)[..., :1], self.dtype)
+
+        def one(x):
+            x = x.reshape(lead + (self.batch_size,) + self._features(x)).astype(self.dtype)
+            return x + batch_zeros
+
+        return jax.tree.map(one, carry)
 
     def carry_out(self, carry, lead=()):
         """Leaves ``[*lead, B, *F]`` -> ``[*lead, *batch_shape, *F]``."""
@@ -250,10 +258,10 @@ def rnn(
     chunk = check_remat(remat, layout.num_steps)
     expected = cell.initial_carry(layout.batch_shape, layout.dtype)
     initial_carry = check_carry(initial_carry, expected)
-    carry = layout.carry_in(expected if initial_carry is None else initial_carry)
     flat_lengths = layout.lengths(lengths)
     mask = None if lengths is None else length_mask(flat_lengths, layout.num_steps)
     xs_t = zero_padding(layout.inputs(xs), mask)
+    carry = layout.carry_in(expected if initial_carry is None else initial_carry, xs_t)
     if reverse:
         xs_t = reverse_in_length(xs_t, flat_lengths)
     ys, final = scan_time_major(cell, params, xs_t, carry, mask, unroll, implementation, chunk)

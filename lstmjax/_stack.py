@@ -28,7 +28,10 @@ from lstmjax.validation import check_flag, check_key, check_layer
 
 
 def _dropout(key: jax.Array, xs: jax.Array, rate: float) -> jax.Array:
-    keep = jax.random.bernoulli(key, 1.0 - rate, xs.shape)
+    """Inverted dropout; the mask is drawn with ``xs``'s sharding where a mesh types it."""
+    spec = getattr(getattr(jax.typeof(xs), "sharding", None), "spec", None)
+    sharded = spec is not None and any(axis is not None for axis in spec)
+    keep = jax.random.bernoulli(key, 1.0 - rate, xs.shape, out_sharding=spec if sharded else None)
     return jnp.where(keep, xs / (1.0 - rate), jnp.zeros_like(xs))
 
 
