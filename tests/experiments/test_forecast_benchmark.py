@@ -13,7 +13,7 @@ bench = load_experiment("forecast_benchmark")
 def test_quick_run_scores_every_method_and_resumes(tmp_path):
     cfg = bench.Config(quick=True, run_root=str(tmp_path), progress=False)
     summary = bench.run(cfg)
-    assert [row["name"] for row in summary["series"]] == ["AirPassengers", "austres"]
+    assert [row["name"] for row in summary["series"]] == ["AirPassengers", "ldeaths"]
     for row in summary["series"]:
         assert set(row["errors"]) == {"lstm", "seasonal_naive", "ets", "theta", "sarima"}
         assert len(row["errors"]["lstm"]["mase"]) == 2
@@ -58,7 +58,12 @@ def test_resume_refuses_another_configuration(tmp_path):
 
 @pytest.mark.parametrize(
     ("changes", "match"),
-    [({"n_test": 0}, "n_test"), ({"modes": ("sideways",)}, "modes"), ({"seeds": ()}, "seed")],
+    [
+        ({"n_test": 0}, "n_test"),
+        ({"modes": ("sideways",)}, "modes"),
+        ({"frequencies": ("yearly",)}, "frequencies"),
+        ({"seeds": ()}, "seed"),
+    ],
 )
 def test_malformed_config_is_rejected(changes, match):
     with pytest.raises(ValueError, match=match):
