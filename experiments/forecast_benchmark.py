@@ -89,6 +89,10 @@ CHUNK = 50  # training steps per compiled call
 
 @dataclasses.dataclass(frozen=True)
 class Config:
+    """The benchmark's settings; the LSTM grid is ``modes x hidden_sizes x
+    context_multiples`` (context = multiple * h; at most 2, as the first origin
+    leaves at least ``2 h`` values of history)."""
+
     seeds: tuple = (0,)
     frequencies: tuple = tuple(FREQUENCIES)
     n_test: int = 5
@@ -161,6 +165,7 @@ def grid(cfg: Config) -> list[tuple[str, int, int]]:
 
 
 def config_name(mode: str, hidden: int, multiple: int) -> str:
+    """``"direct-h32-c1x"``: mode, hidden size, context in horizons."""
     return f"{mode}-h{hidden}-c{multiple}x"
 
 
@@ -325,7 +330,8 @@ def item_errors(series, origins, horizon, forecasts) -> dict:
 
 
 def lstm_runs(cfg, units, frequency, group, origins, seeds, configs, split):
-    """``{config name: [seed][origin][series] forecasts}`` at the ``split`` origins."""
+    """``{config name: [seed][origin] unit}`` at the ``split`` origins (``"validation"``
+    or ``"test"``); a unit holds ``forecasts [series][h]``, its losses and wall time."""
     horizon, _ = FREQUENCIES[frequency]
     out = {}
     for mode, hidden, multiple in configs:
