@@ -9,7 +9,7 @@ import pytest
 from tests.experiments.experiment_module import load_experiment
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-NAMES = ["long_memory", "classify", "forecast", "anomaly", "char_lm"]
+NAMES = ["long_memory", "classify", "forecast", "forecast_benchmark", "anomaly", "char_lm"]
 
 
 @pytest.mark.parametrize("name", NAMES)
