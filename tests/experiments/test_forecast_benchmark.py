@@ -2,10 +2,10 @@ import json
 
 import numpy as np
 import pytest
-from experiment_module import load_experiment
 
 from experiments.common.benchmark_series import load_group
 from experiments.common.rolling_origin import rolling_origins
+from tests.experiments.experiment_module import load_experiment
 
 bench = load_experiment("forecast_benchmark")
 
