@@ -131,5 +131,5 @@ def test_checked_train_step_raises_and_default_step_clips():
 
 
 def test_checked_step_needs_jit():
-    with pytest.raises(ValueError, match="checked: True needs jit=True"):
+    with pytest.raises(ValueError, match="checked: needs jit=True"):
         train.make_train_step(lambda p, b, k: (0.0, {}), optax.sgd(0.1), jit=False, checked=True)

@@ -20,8 +20,8 @@ A complete run::
     )
 
 Modules: ``state`` (TrainState), ``step`` (train/eval steps, clipping),
-``checkpoint`` (Orbax checkpoints), ``metrics`` (JSONL, plots), ``run_lock``
-(one writer per run directory), ``run`` (a run
+``mesh`` (data parallelism), ``checkpoint`` (Orbax checkpoints), ``metrics``
+(JSONL, plots), ``run_lock`` (one writer per run directory), ``run`` (a run
 directory, fresh or resumed), ``window`` (averaged train records), ``best``
 (validation and the best params), ``loop`` (the step loop, and ``fit`` composing
 them all).
@@ -30,6 +30,7 @@ them all).
 from lstmjax.train.best import Best, validate
 from lstmjax.train.checkpoint import CheckpointError, Checkpoints, Restored, signature
 from lstmjax.train.loop import Cadence, FitResult, fit, run_steps
+from lstmjax.train.mesh import data_mesh, parse_mesh, shard_batch
 from lstmjax.train.metrics import MetricsWriter, plot_metrics, read_metrics
 from lstmjax.train.run import Run, open_run, run_directory
 from lstmjax.train.run_lock import RunLock, RunLockedError
@@ -49,15 +50,18 @@ __all__ = [
     "RunLockedError",
     "TrainState",
     "create_state",
+    "data_mesh",
     "evaluate",
     "fit",
     "make_eval_step",
     "make_train_step",
     "open_run",
+    "parse_mesh",
     "plot_metrics",
     "read_metrics",
     "run_directory",
     "run_steps",
+    "shard_batch",
     "signature",
     "validate",
     "with_clipping",

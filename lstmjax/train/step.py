@@ -32,6 +32,7 @@ import jax.numpy as jnp
 import optax
 
 from lstmjax import checked_mode
+from lstmjax.train.mesh import batch_sharding, replicated
 from lstmjax.train.state import TrainState
 
 
@@ -58,6 +59,7 @@ def make_train_step(
     jit: bool = True,
     compiler_options: dict | None = None,
     checked: bool = False,
+    mesh=None,
 ) -> Callable:
     """Builds ``train_step(state, batch) -> (state, metrics)``.
 
@@ -69,6 +71,9 @@ def make_train_step(
         ``lstmjax.compiler_options()`` where the net's recurrent layers are plain
         LSTMs (see there: on CPU they slow the GRU and tanh RNN down).
       checked: raise on out-of-range ``lengths`` (module doc); needs ``jit``.
+      mesh: a ``jax.sharding.Mesh`` with a ``"data"`` axis (``train.data_mesh``)
+        for data parallelism: the state replicated, every batch leaf split
+        along its first axis (``lstmjax.train.mesh``); None for one device.
 
     Returns:
       The step. ``metrics`` holds ``loss``, ``grad_norm`` (before any clipping)
@@ -86,7 +91,7 @@ def make_train_step(
         metrics = {k: jnp.asarray(v, jnp.float32) for k, v in metrics.items()}
         return TrainState(params, opt_state, state.step + 1, key), metrics
 
-    return _compile(train_step, jit, compiler_options, checked)
+    return _compile(train_step, jit, compiler_options, checked, mesh)
 
 
 def make_eval_step(
@@ -95,10 +100,11 @@ def make_eval_step(
     jit: bool = True,
     compiler_options: dict | None = None,
     checked: bool = False,
+    mesh=None,
 ) -> Callable:
     """Builds ``eval_step(params, batch) -> metrics``: ``loss`` and the aux metrics, key None.
 
-    ``jit``, ``compiler_options`` and ``checked`` as for ``make_train_step``.
+    ``jit``, ``compiler_options``, ``checked`` and ``mesh`` as for ``make_train_step``.
     """
 
     def eval_step(params, batch) -> dict:
@@ -106,27 +112,7 @@ def make_eval_step(
         metrics = {"loss": loss, **metrics}
         return {k: jnp.asarray(v, jnp.float32) for k, v in metrics.items()}
 
-    return _compile(eval_step, jit, compiler_options, checked)
-
-
-def _compile(step: Callable, jit: bool, compiler_options: dict | None, checked: bool):
-    """``step`` jitted (or not) and, if ``checked``, raising its failed checks after each call."""
-    if not checked:
-        return jax.jit(step, compiler_options=compiler_options or {}) if jit else step
-    if not jit:
-        raise ValueError(
-            "checked: True needs jit=True; to compose the step yourself, wrap it in "
-            "lstmjax.checked and call error.throw() after each call"
-        )
-    compiled = jax.jit(checked_mode.checked(step), compiler_options=compiler_options or {})
-
-    @functools.wraps(step)
-    def checked_step(*args):
-        error, out = compiled(*args)
-        error.throw()
-        return out
-
-    return checked_step
+    return _compile(eval_step, jit, compiler_options, checked, mesh)
 
 
 def evaluate(eval_step: Callable, params, batches: Iterable) -> dict[str, float]:
@@ -143,3 +129,33 @@ def evaluate(eval_step: Callable, params, batches: Iterable) -> dict[str, float]
     if count == 0:
         raise ValueError("batches: expected at least one batch, got none")
     return {k: float(v) / count for k, v in totals.items()}
+
+
+def _compile(step: Callable, jit: bool, compiler_options, checked: bool, mesh):
+    """``step`` jitted (or not), sharded over ``mesh``, and raising failed checks if ``checked``."""
+    if not jit:
+        for flag, value in (("checked", checked), ("mesh", mesh)):
+            if value:
+                raise ValueError(
+                    f"{flag}: needs jit=True; to compose the step yourself, jit it with "
+                    "lstmjax.checked / in_shardings from lstmjax.train.mesh"
+                )
+        return step
+    shardings = {}
+    if mesh is not None:
+        state, batch = replicated(mesh), batch_sharding(mesh)
+        shardings = dict(in_shardings=(state, batch), out_shardings=state)
+    options = dict(compiler_options=compiler_options or {}, **shardings)
+    if not checked:
+        return jax.jit(step, **options)
+    if mesh is not None:
+        options["out_shardings"] = (replicated(mesh), replicated(mesh))
+    compiled = jax.jit(checked_mode.checked(step), **options)
+
+    @functools.wraps(step)
+    def checked_step(*args):
+        error, out = compiled(*args)
+        error.throw()
+        return out
+
+    return checked_step
