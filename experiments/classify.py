@@ -60,7 +60,7 @@ BASELINES = ("minirocket", "dtw_1nn")
 @dataclasses.dataclass(frozen=True)
 class Config:
     datasets: tuple = ("JapaneseVowels", "BasicMotions", "GunPoint", "ItalyPowerDemand")
-    grid_hidden: tuple = (32, 64)
+    grid_hidden: tuple = (32,)
     grid_learning_rate: tuple = (3e-3, 1e-2)
     hidden_size: int = 64
     num_layers: int = 1
@@ -68,7 +68,8 @@ class Config:
     pool: str = "mean"
     learning_rate: float = 3e-3
     batch_size: int = 32
-    num_steps: int = 400
+    num_steps: int = 300
+    max_epochs: int = 50
     valid_fraction: float = 0.2
     max_grad_norm: float = 1.0
     schedule: str = "constant"
@@ -83,7 +84,14 @@ class Config:
     progress: bool = True
 
     def __post_init__(self):
-        positive = ("hidden_size", "num_layers", "batch_size", "num_steps", "log_every")
+        positive = (
+            "hidden_size",
+            "num_layers",
+            "batch_size",
+            "num_steps",
+            "max_epochs",
+            "log_every",
+        )
         if self.test_limit < 0:
             raise ValueError(f"test_limit: expected >= 0 (0: all), got {self.test_limit}")
         for name in positive:
@@ -109,8 +117,8 @@ class Config:
         return dataclasses.replace(
             self,
             datasets=("BasicMotions",),
-            grid_hidden=(8, 16),
-            grid_learning_rate=(1e-2,),
+            grid_hidden=(8,),
+            grid_learning_rate=(1e-2, 3e-2),
             num_steps=30,
             log_every=10,
             checkpoint_every=30,
@@ -135,7 +143,11 @@ def predict(model, params, data) -> tuple[np.ndarray, float]:
 
 
 def train_one(cfg: Config, num_classes: int, seed: int, train_set, valid_set, run_dir, name):
-    """Trains one run: ``(model, FitResult)``."""
+    """Trains one run: ``(model, FitResult)``.
+
+    It takes ``num_steps`` steps, or ``max_epochs`` passes over ``train_set`` if
+    fewer (a small training set would otherwise be seen hundreds of times).
+    """
     model = build(cfg, num_classes)
 
     def loss_fn(params, batch, key):
@@ -146,6 +158,7 @@ def train_one(cfg: Config, num_classes: int, seed: int, train_set, valid_set, ru
 
     batch_size = min(cfg.batch_size, len(train_set.labels))
     steps_per_epoch = len(train_set.labels) // batch_size
+    cfg = dataclasses.replace(cfg, num_steps=min(cfg.num_steps, cfg.max_epochs * steps_per_epoch))
 
     def batch_fn(step: int):
         epoch, index = divmod(step, steps_per_epoch)
@@ -178,7 +191,17 @@ def train_one(cfg: Config, num_classes: int, seed: int, train_set, valid_set, ru
         examples_per_step=batch_size,
         progress=cfg.progress,
         plot_keys=("loss", "error"),
-        ignore=("resume", "progress", "seeds", "datasets", "test_limit", "minirocket_kernels"),
+        ignore=(
+            "resume",
+            "progress",
+            "seeds",
+            "datasets",
+            "grid_hidden",
+            "grid_learning_rate",
+            "max_epochs",
+            "test_limit",
+            "minirocket_kernels",
+        ),
     )
     return model, result
 
