@@ -1,5 +1,9 @@
 """The UEA/UCR classification sets that ship in aeon, as ``SequenceSet``s.
 
+JapaneseVowels: nine male speakers utter the vowels /ae/; each utterance is
+7 to 29 frames of 12 LPC cepstrum coefficients, 270 training and 370 test
+utterances, the label is the speaker.
+
     train, test, classes = load_dataset("BasicMotions")
     train.xs [40, 100, 6], train.lengths [40], train.labels [40] in 0..3
 
@@ -14,9 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from experiments.common.japanese_vowels import MAX_LENGTH
 from experiments.common.packages import import_data_module
 from lstmjax.data.sequences import SequenceSet, pad_sequences
+
+JAPANESE_VOWELS_LENGTH = 29  # the longest utterance, in frames
 
 # name -> (aeon loader, "multivariate" or "univariate")
 DATASETS = {
@@ -37,7 +42,7 @@ def load_dataset(name: str):
     (train_x, train_y), (test_x, test_y) = (loader(split=s) for s in ("train", "test"))
     classes = sorted(set(np.asarray(train_y).tolist()))
     index = {c: i for i, c in enumerate(classes)}
-    num_steps = MAX_LENGTH if name == "JapaneseVowels" else None
+    num_steps = JAPANESE_VOWELS_LENGTH if name == "JapaneseVowels" else None
     return (
         _to_set(train_x, train_y, index, num_steps),
         _to_set(test_x, test_y, index, num_steps),
