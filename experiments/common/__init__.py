@@ -8,10 +8,9 @@
   (classification), ``diebold_mariano`` (forecast losses), ``bootstrap``
   (paired, i.i.d. or moving-block, e.g. bits per char over test blocks);
 - loaders of data that ships in packages: ``packages``, ``uea`` (the UEA/UCR
-  classification sets in aeon),
-  ``series``, ``anomaly_series``, ``text``;
-- baselines and metrics of one experiment each: ``dtw``, ``minirocket``, ``seasonal_naive``,
-  ``forecast_metrics``, ``window_scaling``, ``rolling_zscore``,
+  classification sets in aeon), ``series``, ``anomaly_series``, ``text``;
+- baselines and metrics of one experiment each: ``dtw``, ``minirocket``,
+  ``seasonal_naive``, ``forecast_metrics``, ``window_scaling``, ``rolling_zscore``,
   ``difference_scores``, ``matrix_profile``, ``isolation_forest``,
   ``detection_metrics``, ``ucr_score``, ``injected_anomalies``, ``compression``;
 - ``readme_table`` (anomaly), ``classify_table`` (classification): README's
