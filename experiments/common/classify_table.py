@@ -2,8 +2,8 @@
 
     python -m experiments.common.classify_table experiments/results/classify.json
 
-prints two markdown tables (multivariate, univariate sets) with one row per
-data set: the BiLSTM's test accuracy as ``mean +- sample std`` over seeds
+prints the row of README's main table, then two markdown tables
+(multivariate, univariate sets) with one row per data set: the BiLSTM's test accuracy as ``mean +- sample std`` over seeds
 (and the hyper-parameters the validation grid chose), MiniRocket's and
 1-NN DTW's test accuracy from the same run, and the McNemar p-values of each
 LSTM seed against each baseline on the shared test items; then one sentence
@@ -26,6 +26,26 @@ HEADER = [
     "| McNemar p per seed, LSTM vs 1-NN DTW | wall |",
     "|---|---|---|---|---|---|---|---|",
 ]
+
+
+def summary_row(results: dict) -> str:
+    """The row of README's main results table: mean test accuracies per data set."""
+    seeds = results["config"]["seeds"]
+    command = f"`python experiments/classify.py --seeds {' '.join(map(str, seeds))}`"
+    names = ", ".join(results["datasets"])
+    lstm = "; ".join(
+        f"{name} **{r['test_accuracy_mean']:.3f}**" for name, r in results["datasets"].items()
+    )
+    other = "; ".join(
+        f"{LABELS[b]}: "
+        + ", ".join(f"{r[b]['test_accuracy']:.3f}" for r in results["datasets"].values())
+        for b in LABELS
+    )
+    return (
+        f"| classification, test accuracy ({names}; tables below) | {command} | "
+        f"{','.join(map(str, seeds))} | BiLSTM {lstm} | {other} | "
+        f"{results['wall_s'] / 60:.0f} min |"
+    )
 
 
 def _pvalues(tests: list[dict]) -> str:
@@ -84,7 +104,7 @@ def verdicts(results: dict) -> list[str]:
 
 def readme_lines(results: dict) -> list[str]:
     """Everything README quotes from the results, in README's order."""
-    return tables(results) + [""] + verdicts(results)
+    return [summary_row(results), ""] + tables(results) + [""] + verdicts(results)
 
 
 def main(argv=None) -> None:

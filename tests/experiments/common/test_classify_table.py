@@ -3,7 +3,13 @@ import pathlib
 
 import pytest
 
-from experiments.common.classify_table import readme_lines, row, tables, verdicts
+from experiments.common.classify_table import (
+    readme_lines,
+    row,
+    summary_row,
+    tables,
+    verdicts,
+)
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 RESULTS = ROOT / "experiments" / "results" / "classify.json"
@@ -32,10 +38,12 @@ def fake_results():
     loses = [{"b": 0, "c": 4, "pvalue": 0.125}, {"b": 0, "c": 8, "pvalue": 0.0078}]
     wins = [{"b": 9, "c": 0, "pvalue": 0.0039}, {"b": 3, "c": 1, "pvalue": 0.62}]
     return {
+        "config": {"seeds": [0, 1]},
+        "wall_s": 600.0,
         "datasets": {
             "BasicMotions": dataset("multivariate", 0.02, loses, wins),
             "GunPoint": dataset("univariate", None, loses[:1], wins[:1]),
-        }
+        },
     }
 
 
@@ -45,6 +53,15 @@ def test_row_shows_the_choice_the_spread_and_pvalues_per_seed():
         "| 0.850 | 0.12, 0.0078 | 0.0039, 0.62 | 1.5 min |"
     )
     assert "| **0.900** |" in row("GunPoint", fake_results()["datasets"]["GunPoint"])
+
+
+def test_summary_row_lists_each_set_for_each_model():
+    assert summary_row(fake_results()) == (
+        "| classification, test accuracy (BasicMotions, GunPoint; tables below) | "
+        "`python experiments/classify.py --seeds 0 1` | 0,1 | "
+        "BiLSTM BasicMotions **0.900**; GunPoint **0.900** | "
+        "MiniRocket: 1.000, 1.000; 1-NN DTW: 0.850, 0.850 | 10 min |"
+    )
 
 
 def test_tables_split_multivariate_from_univariate():
