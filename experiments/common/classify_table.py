@@ -3,12 +3,13 @@
     python -m experiments.common.classify_table experiments/results/classify.json
 
 prints the row of README's main table, then two markdown tables
-(multivariate, univariate sets) with one row per data set: the BiLSTM's test accuracy as ``mean +- sample std`` over seeds
-(and the hyper-parameters the validation grid chose), MiniRocket's and
-1-NN DTW's test accuracy from the same run, and the McNemar p-values of each
-LSTM seed against each baseline on the shared test items; then one sentence
-per data set and baseline saying in how many seeds the LSTM is more accurate
-with McNemar p < 0.05. ``tests/experiments/common/test_classify_table.py``
+(multivariate, univariate sets) with one row per data set: the BiLSTM's test
+accuracy as ``mean +- sample std`` over seeds (and the hyper-parameters the
+validation grid chose), MiniRocket's and 1-NN DTW's test accuracy from the
+same run, and the McNemar p-values of each LSTM seed against each baseline on
+the shared test items; then one sentence per data set and baseline saying in
+how many seeds the LSTM is more accurate with McNemar p < 0.05.
+``tests/experiments/common/test_classify_table.py``
 fails when README's lines differ from what the committed results give.
 """
 
