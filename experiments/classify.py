@@ -62,6 +62,7 @@ class Config:
     datasets: tuple = ("JapaneseVowels", "BasicMotions", "GunPoint", "ItalyPowerDemand")
     grid_hidden: tuple = (32,)
     grid_learning_rate: tuple = (3e-3, 1e-2)
+    # hidden_size and learning_rate are set per run from the grid in run()
     hidden_size: int = 64
     num_layers: int = 1
     dropout: float = 0.0
