@@ -7,13 +7,14 @@
 - paired comparisons of two systems on the same items: ``mcnemar``
   (classification), ``diebold_mariano`` (forecast losses), ``bootstrap``
   (paired, i.i.d. or moving-block, e.g. bits per char over test blocks);
-- loaders of data that ships in packages: ``packages``, ``japanese_vowels``,
-  ``series``, ``anomaly_series``, ``text``;
-- baselines and metrics of one experiment each: ``dtw``, ``seasonal_naive``,
-  ``forecast_metrics``, ``window_scaling``, ``rolling_zscore``,
+- loaders of data that ships in packages: ``packages``, ``uea`` (the UEA/UCR
+  classification sets in aeon), ``series``, ``anomaly_series``, ``text``;
+- baselines and metrics of one experiment each: ``dtw``, ``minirocket``,
+  ``seasonal_naive``, ``forecast_metrics``, ``window_scaling``, ``rolling_zscore``,
   ``difference_scores``, ``matrix_profile``, ``isolation_forest``,
   ``detection_metrics``, ``ucr_score``, ``injected_anomalies``, ``compression``;
-- ``readme_table``: README's results rows, generated from ``results.json``.
+- ``readme_table`` (anomaly), ``classify_table`` (classification): README's
+  results rows, generated from ``results.json``.
 
 Import the submodules, e.g. ``from experiments.common.dtw import dtw_distances``;
 this package re-exports nothing.
