@@ -75,7 +75,7 @@ class Config:
     max_len: int = 50
     learning_rate: float = 3e-3
     batch_size: int = 64
-    num_epochs: int = 10
+    num_epochs: int = 8
     eval_every: int = 50
     max_grad_norm: float = 1.0
     knn_windows: tuple = (1, 5, 20)
