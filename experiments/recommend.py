@@ -71,7 +71,7 @@ CELLS = {"gru": lj.gru, "lstm": lj.lstm}
 class Config:
     cells: tuple = ("gru", "lstm")
     embed_size: int = 64
-    hidden_grid: tuple = (64, 128)
+    hidden_grid: tuple = (128,)
     max_len: int = 50
     learning_rate: float = 3e-3
     batch_size: int = 64
