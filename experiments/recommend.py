@@ -110,9 +110,9 @@ class Config:
             embed_size=16,
             hidden_grid=(16,),
             max_len=20,
-            batch_size=128,
+            batch_size=512,
             num_epochs=1,
-            eval_every=10,
+            eval_every=5,
             knn_windows=(1,),
             seeds=(0,),
             bootstrap_resamples=200,
@@ -134,7 +134,8 @@ def training_windows(train_seqs, max_len: int) -> tuple[np.ndarray, np.ndarray, 
             window = sequence[start : start + max_len + 1]
             pad = max_len + 1 - len(window)
             window = np.pad(window, (0, pad))
-            inputs.append(window[:-1])
+            valid = np.arange(max_len) < max_len - pad
+            inputs.append(np.where(valid, window[:-1], 0))
             targets.append(window[1:])
             lengths.append(max_len - pad)
     return (
@@ -146,7 +147,7 @@ def training_windows(train_seqs, max_len: int) -> tuple[np.ndarray, np.ndarray, 
 
 def build(cell_name: str, hidden_size: int, embed_size: int, num_items: int):
     """``(init, logits)``: ``init(key) -> params``; ``logits(params, items [B, T],
-    lengths [B]) -> [B, T, N + 1]`` (the module doc's ``z_t``)."""
+    lengths [B]) -> [B, T, N + 1]`` (the module doc's ``z_t``), jitted."""
     cell = CELLS[cell_name](hidden_size)
     vocab = num_items + 1
 
@@ -163,13 +164,13 @@ def build(cell_name: str, hidden_size: int, embed_size: int, num_items: int):
         hs, _ = lj.rnn(cell, params["cell"], params["embed"][items], lengths=lengths)
         return hs @ params["out_w"] + params["out_b"]
 
-    return init, logits
+    return init, jax.jit(logits)
 
 
 def next_item_scores(logits_fn, params, histories, max_len: int) -> np.ndarray:
     """``[U, N + 1]`` scores (logits at the last valid step) of each history's next item."""
     items, lengths = pad_last(histories, max_len)
-    zs = jax.jit(logits_fn)(params, jnp.asarray(items), jnp.asarray(lengths))
+    zs = logits_fn(params, jnp.asarray(items), jnp.asarray(lengths))
     return np.asarray(lj.last_valid(zs, jnp.asarray(lengths)))
 
 
