@@ -244,7 +244,7 @@ def train_one(cfg: Config, split: Split, cell_name: str, hidden: int, seed: int,
     return logits_fn, result
 
 
-def evaluate_model(cfg: Config, split: Split, logits_fn, result) -> dict:
+def evaluate_model(cfg: Config, split: Split, logits_fn, result) -> tuple[dict, dict]:
     """``(metrics, per-user test metrics)`` of the best checkpoint: validation and test
     metrics, its step and the first and last training loss."""
     out = {"best_step": result.best_step}
