@@ -78,6 +78,7 @@ class Config:
     num_epochs: int = 8
     eval_every: int = 50
     max_grad_norm: float = 1.0
+    schedule: str = "constant"
     knn_windows: tuple = (1, 5, 20)
     seeds: tuple = (0, 1, 2)
     bootstrap_resamples: int = 10_000
@@ -101,6 +102,7 @@ class Config:
             raise ValueError("seeds: expected at least one seed")
         if self.learning_rate <= 0:
             raise ValueError(f"learning_rate: expected > 0, got {self.learning_rate}")
+        optim.check_schedule(self.schedule)
 
     def quick_version(self) -> Config:
         """Seconds, not minutes: the smoke test's settings (results beside the runs)."""
@@ -211,7 +213,10 @@ def train_one(cfg: Config, split: Split, cell_name: str, hidden: int, seed: int,
         return {"loss": loss, "neg_ndcg10": -found["ndcg10"], "recall20": found["recall20"]}
 
     optimizer = optim.make_optimizer(
-        cfg.learning_rate, max_grad_norm=cfg.max_grad_norm, num_steps=num_steps
+        cfg.learning_rate,
+        max_grad_norm=cfg.max_grad_norm,
+        num_steps=num_steps,
+        schedule=cfg.schedule,
     )
     state = train.create_state(init(jax.random.key(seed)), optimizer, key=jax.random.key(seed))
     eval_every = min(cfg.eval_every, num_steps)
