@@ -57,12 +57,16 @@ class StepRule(NamedTuple):
       hidden: ``carry -> h [B, H]``, the state the recurrent matmul multiplies.
       after_loop: ``(dz [N, G*H], saved [N, S]) -> (dz_rec [N, G*H], d_extra)``:
         the gradient of ``h W_hh`` and of ``extra`` from all ``N = T*B`` rows.
+      infer_saving: run inference (no gradient) with the training scan too,
+        where that measured faster (XLA may fuse a step whose ``k`` and
+        ``saved`` are dropped into one slower loop; ``benchmarks/RESULTS.md``).
     """
 
     forward: Callable
     backward: Callable
     hidden: Callable
     after_loop: Callable
+    infer_saving: bool = False
 
 
 def cast(x, compute_dtype):
@@ -175,6 +179,11 @@ def fused_directions(
     """
     xw = _projections(w_ih, xs, carries, rule, compute_dtype)
     unroll = unroll or default_unroll(xs[0].shape[0])
+    if rule.infer_saving:
+        ys, _, _, _, finals = _forward_saving(
+            rule, b, w_hh, extra, xw, carries, mask, compute_dtype, unroll
+        )
+        return ys, finals
     return _forward(rule, b, w_hh, extra, xw, carries, mask, compute_dtype, unroll)
 
 

@@ -69,8 +69,8 @@ def compiler_options() -> dict[str, str]:
     Per compiled function, not process-wide: pass them to the ``jax.jit`` of a
     step whose recurrent layers are plain LSTMs (the fast path; the fused
     GRU's gain is unmeasured); on CPU they slow the reference scan's backward
-    (tanh RNN, LSTM variants) down, see ``COMPILER_OPTIONS``. Empty where none was measured to help or this
-    jaxlib does not know them::
+    (tanh RNN, LSTM variants) down, see ``COMPILER_OPTIONS``. Empty where
+    none was measured to help or this jaxlib does not know them::
 
         step = jax.jit(train_step, compiler_options=lj.compiler_options())
     """
