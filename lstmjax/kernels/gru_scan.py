@@ -20,6 +20,8 @@ derivatives ``K_t = [q r(1-r), (h_{t-1} - n) z(1-z), (1-z)(1-n^2)]`` and saves
 
 giving ``dZ_t = [dz_r, dz_z, dz_n]``, the gradient of ``a``; after the loop
 ``dZ_rec = dU`` (the gradient of ``u``) and ``db_hn = 1^T (r dZ_n)``.
+Inference runs the training scan too (``StepRule.infer_saving``: faster on
+the CPU, ``benchmarks/RESULTS.md``).
 """
 
 from __future__ import annotations

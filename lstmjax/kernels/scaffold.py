@@ -96,6 +96,15 @@ def _projections(w_ih, xs, carries, rule, compute_dtype):
     )
 
 
+def _step(rule, b, w_hh, extra, carry, xw_t, m, compute_dtype):
+    """``rule.forward``, then past a length (``m [B]`` False) the carry held and ``y = 0``."""
+    new, y, k, saved = rule.forward(b, w_hh, extra, carry, xw_t, compute_dtype)
+    if m is not None:
+        new = _hold(m, new, carry)
+        y = jnp.where(m[:, None], y, jnp.zeros_like(y))
+    return new, y, k, saved
+
+
 def _forward(rule, b, w_hh, extra, xw, carries, mask, compute_dtype, unroll):
     """The inference scan; every argument but ``rule``, ``mask`` a tuple over directions."""
     w_hh = tuple(cast(w, compute_dtype) for w in w_hh)
@@ -104,13 +113,9 @@ def _forward(rule, b, w_hh, extra, xw, carries, mask, compute_dtype, unroll):
         t, m = inputs
         new, ys = [], []
         for d, carry in enumerate(carries):
-            step = rule.forward(b[d], w_hh[d], extra[d], carry, _row(xw[d], t), compute_dtype)
-            carry_d, y = step[0], step[1]
-            if m is not None:
-                carry_d = _hold(m, carry_d, carry)
-                y = jnp.where(m[:, None], y, jnp.zeros_like(y))
-            new.append(carry_d)
-            ys.append(y)
+            step = _step(rule, b[d], w_hh[d], extra[d], carry, _row(xw[d], t), m, compute_dtype)
+            new.append(step[0])
+            ys.append(step[1])
         return tuple(new), tuple(ys)
 
     finals, ys = jax.lax.scan(body, carries, (jnp.arange(xw[0].shape[0]), mask), unroll=unroll)
@@ -131,12 +136,9 @@ def _forward_saving(rule, b, w_hh, extra, xw, carries, mask, compute_dtype, unro
         t, m = inputs
         new, bufs, outs = [], [], []
         for d, (carry, buf) in enumerate(zip(*state)):
-            carry_d, y, k, saved = rule.forward(
-                b[d], w_hh[d], extra[d], carry, _row(buf, t), compute_dtype
+            carry_d, y, k, saved = _step(
+                rule, b[d], w_hh[d], extra[d], carry, _row(buf, t), m, compute_dtype
             )
-            if m is not None:
-                carry_d = _hold(m, carry_d, carry)
-                y = jnp.where(m[:, None], y, jnp.zeros_like(y))
             new.append(carry_d)
             bufs.append(jax.lax.dynamic_update_index_in_dim(buf, k, t, axis=0))
             outs.append((y, saved) if m is None else (y, saved, rule.hidden(carry_d)))
