@@ -130,9 +130,8 @@ def params_to_keras(params, *, use_bias: bool = True, cell=None) -> list[np.ndar
       use_bias: the Keras layer's ``use_bias``.
       cell: the cell the params belong to (``lstmjax.lstm(...)`` ...): its
         ``config`` says which options the params carry, and the params are
-        checked against it. Without it the options are read off the params
-        (a coupled LSTM from its 3-gate ``w_hh``), which cannot tell a
-        coupled LSTM from a plain one of another size; pass the cell.
+        checked against it. Without it the options are inferred from the
+        params (which fields are set; a coupled LSTM from its 3-gate ``w_hh``).
     """
     if not isinstance(params, (LSTMParams, GRUParams, SimpleRNNParams)):
         raise TypeError(

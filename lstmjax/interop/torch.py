@@ -212,9 +212,9 @@ def to_torch(
       net: the ``Stack`` the params belong to (``network(...)``,
         ``from_torch_module``): each layer's direction count and its cell's
         ``config`` say what the params hold, and the params are checked
-        against them. Without it both are read off the params' shapes (a
-        coupled LSTM from its 3-gate ``w_hh``, bidirectional from a leading
-        axis), which cannot tell every option apart; pass the network.
+        against them. Without it both are inferred from the params (which
+        fields are set, a coupled LSTM from its 3-gate ``w_hh``, a
+        bidirectional layer from the leading axis of ``w_hh``).
 
     Returns:
       ``{name: np.ndarray}``; load it with ``module.load_state_dict({k:
