@@ -1,6 +1,7 @@
-"""Times lstmjax against Flax ``nn.RNN`` and PyTorch ``nn.LSTM`` in ONE process.
+"""Times lstmjax against Flax ``nn.RNN`` and PyTorch ``nn.LSTM`` / ``nn.GRU`` in ONE process.
 
     python benchmarks/bench_rnn.py                    # CPU configs, float32
+    python benchmarks/bench_rnn.py --cells lstm gru --systems lstmjax lstmjax_reference flax torch
     python benchmarks/bench_rnn.py --dtype float32 bfloat16 --json bench.json
     python benchmarks/bench_rnn.py --gpu-configs --dtype float32 bfloat16 float16
     python benchmarks/bench_rnn.py --quick            # a small size, well under a minute
@@ -11,9 +12,10 @@ For each configuration ``B,T,D,H,layers,bidirectional`` (the lists
 ``CPU_CONFIGS`` / ``GPU_CONFIGS`` below) and dtype, every system is compiled
 (compile time reported apart), warmed up, then timed ``--repeats`` times, forward and
 forward+backward (gradients of a mean-square loss w.r.t. params and inputs).
-The systems' calls are interleaved (one call of each per round, in rotating
-order) so that a busy machine slows all of them alike; the table reports
-medians and the ratio lstmjax / peer (below 1 means lstmjax is faster).
+The systems' calls, of every cell of ``--cells`` (``lstm``, ``gru``), are
+interleaved (one call of each per round, in rotating order) so that a busy
+machine slows all of them alike; the table reports medians and the ratio
+lstmjax / peer for the same cell (below 1 means lstmjax is faster).
 
 Runs with the project on ``PYTHONPATH`` and nothing else installed but JAX:
 Flax and PyTorch are optional, skipped with a note when missing.
@@ -36,7 +38,7 @@ import jax.numpy as jnp
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from systems import BUILDERS, Config, inputs  # noqa: E402
+from systems import BUILDERS, CELLS, Config, inputs  # noqa: E402
 
 import lstmjax as lj  # noqa: E402
 
@@ -73,6 +75,8 @@ def time_interleaved(
 ):
     """Median milliseconds of ``repeats`` calls per system, calls interleaved.
 
+    ``systems`` maps a key to a ``System``; the result maps the same keys.
+
     ``clock`` is wall time (``time.perf_counter``) or this process's CPU time
     (``time.process_time``, all threads): on a machine shared with other jobs
     the CPU time counts the work done rather than the waiting. With ``burst``
@@ -80,7 +84,7 @@ def time_interleaved(
     ones, so that threads left spinning by the previous system's call
     (PyTorch's OpenMP pool, XLA's) do not take the cores of a timed call.
     """
-    calls = {s.name: getattr(s, mode) for s in systems}
+    calls = {key: getattr(s, mode) for key, s in systems.items()}
     for _ in range(warmup):
         for call in calls.values():
             call()
@@ -97,58 +101,65 @@ def time_interleaved(
     return {name: statistics.median(ms) for name, ms in samples.items()}
 
 
-def run_config(config, dtype_name, system_names, args) -> list[dict]:
-    """Builds, compiles and times every system on one config; one record each."""
+def run_config(config, dtype_name, system_names, args, cells=("lstm",)) -> list[dict]:
+    """Builds, compiles and times every system of every cell on one config; one record each."""
     dtype = jnp.dtype(dtype_name)
     xs = inputs(config)
-    systems, records = [], []
+    systems = {}
     options = lj.compiler_options() if args.compiler_options else None
-    for name in system_names:
-        try:
-            kwargs = (
-                {"unroll": args.unroll, "compiler_options": options} if name == "lstmjax" else {}
-            )
-            systems.append(BUILDERS[name](config, dtype, xs, **kwargs))
-        except ImportError as err:
-            print(f"  {name}: not installed ({err}); skipped", file=sys.stderr)
-        except Exception as err:  # a peer without this dtype on this backend
-            print(f"  {name} {config.label()} {dtype_name}: {err!r}; skipped", file=sys.stderr)
+    for cell in cells:
+        for name in system_names:
+            kwargs = {}
+            if name.startswith("lstmjax"):
+                kwargs = {"unroll": args.unroll, "compiler_options": options}
+            try:
+                systems[cell, name] = BUILDERS[name](config, dtype, xs, cell, **kwargs)
+            except ImportError as err:
+                print(f"  {name}: not installed ({err}); skipped", file=sys.stderr)
+            except Exception as err:  # a peer without this dtype on this backend
+                print(
+                    f"  {name} {cell} {config.label()} {dtype_name}: {err!r}; skipped",
+                    file=sys.stderr,
+                )
     clock = CLOCKS[args.clock]
     medians = {
         m: time_interleaved(systems, m, args.warmup, args.repeats, clock, args.burst) for m in MODES
     }
-    for s in systems:
+    records = []
+    for (cell, name), s in systems.items():
+        base = {m: medians[m].get((cell, "lstmjax")) for m in MODES}
+        ms = {m: medians[m][cell, name] for m in MODES}
         records.append(
             {
                 "config": config._asdict(),
                 "label": config.label(),
                 "dtype": dtype_name,
+                "cell": cell,
                 "system": s.name,
-                "forward_ms": medians["forward"][s.name],
-                "forward_backward_ms": medians["forward_backward"][s.name],
+                "forward_ms": ms["forward"],
+                "forward_backward_ms": ms["forward_backward"],
                 "compile_s": s.compile_s,
                 "memory_bytes": s.temp_bytes,
+                "ratio": {m: None if base[m] is None else base[m] / ms[m] for m in MODES},
             }
         )
-    base = {m: medians[m].get("lstmjax") for m in MODES}
-    for r in records:
-        r["ratio"] = {m: None if base[m] is None else base[m] / r[f"{m}_ms"] for m in MODES}
     return records
 
 
 def format_table(records) -> str:
-    """A Markdown table; ratios are lstmjax time / this system's time."""
+    """A Markdown table; ratios are lstmjax time / this system's time, same cell."""
     lines = [
-        "| config B,T,D,H,L,dir | dtype | system | fwd ms | fwd+bwd ms | "
+        "| config B,T,D,H,L,dir | dtype | system | cell | fwd ms | fwd+bwd ms | "
         "lstmjax/sys fwd | lstmjax/sys fwd+bwd | compile s |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in records:
         ratio = r["ratio"]
         fmt = lambda v: "-" if v is None else f"{v:.2f}"
         compile_s = "/".join(f"{v:.1f}" for v in r["compile_s"].values())
         lines.append(
-            f"| {r['label']} | {r['dtype']} | {r['system']} | {r['forward_ms']:.2f} | "
+            f"| {r['label']} | {r['dtype']} | {r['system']} | {r['cell']} | "
+            f"{r['forward_ms']:.2f} | "
             f"{r['forward_backward_ms']:.2f} | {fmt(ratio['forward'])} | "
             f"{fmt(ratio['forward_backward'])} | {compile_s} |"
         )
@@ -186,6 +197,9 @@ def parse_args(argv=None):
         "--config", type=parse_config, action="append", help="B,T,D,H,layers,uni|bi (repeatable)"
     )
     parser.add_argument("--dtype", nargs="+", default=["float32"])
+    parser.add_argument(
+        "--cells", nargs="+", default=["lstm"], choices=list(CELLS), help="cells, timed together"
+    )
     parser.add_argument("--systems", nargs="+", default=list(BUILDERS), choices=list(BUILDERS))
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
@@ -234,7 +248,7 @@ def main(argv=None) -> dict:
     for config in configs:
         for dtype_name in args.dtype:
             print(f"# {config.label()} {dtype_name}", file=sys.stderr, flush=True)
-            records.extend(run_config(config, dtype_name, args.systems, args))
+            records.extend(run_config(config, dtype_name, args.systems, args, args.cells))
     print(format_table(records))
     result = {"environment": env, "repeats": args.repeats, "results": records}
     if args.json:

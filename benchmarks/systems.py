@@ -1,8 +1,13 @@
 """The systems the benchmark times, each built for one configuration.
 
 A configuration is ``Config(B, T, D, H, layers, bidirectional)``: a stack of
-``layers`` LSTM layers of hidden size ``H`` (each bidirectional, outputs
-concatenated, if asked) over a batch ``xs [B, T, D]``, batch-major.
+``layers`` recurrent layers of hidden size ``H`` (each bidirectional, outputs
+concatenated, if asked) over a batch ``xs [B, T, D]``, batch-major. Every
+builder takes the cell, ``"lstm"`` or ``"gru"`` (``CELLS``): lstmjax's
+``lj.lstm`` / ``lj.gru``, Flax's ``OptimizedLSTMCell`` / ``GRUCell``,
+PyTorch's ``nn.LSTM`` / ``nn.GRU`` (all three GRUs the reset-after form).
+``lstmjax`` runs the cell's fused kernel (``implementation="auto"``),
+``lstmjax_reference`` the ``lax.scan`` of its ``recurrent_step``.
 
 Every builder returns a ``System`` with two zero-argument callables that run
 one call to completion (results ready):
@@ -30,6 +35,8 @@ import jax.numpy as jnp
 import numpy as np
 
 import lstmjax as lj
+
+CELLS = ("lstm", "gru")
 
 
 class Config(NamedTuple):
@@ -91,7 +98,13 @@ def _compile_jax(name: str, apply: Callable, params, xs, compiler_options=None) 
 
 
 def build_lstmjax(
-    config: Config, dtype, xs_np: np.ndarray, unroll: int | None = None, compiler_options=None
+    config: Config,
+    dtype,
+    xs_np: np.ndarray,
+    cell: str = "lstm",
+    unroll: int | None = None,
+    compiler_options=None,
+    implementation: str = "auto",
 ) -> System:
     """lstmjax through its public API: a cell, ``bidirectional`` or ``stack``, by ``apply``.
 
@@ -99,25 +112,39 @@ def build_lstmjax(
     matmul operands, float32 state; the inputs are given in ``dtype``.
     """
     compute_dtype = None if dtype == jnp.float32 else dtype
-    cell = lj.lstm(config.H, compute_dtype=compute_dtype)
-    layer = lj.bidirectional(cell) if config.bidirectional else cell
+    one = {"lstm": lj.lstm, "gru": lj.gru}[cell](config.H, compute_dtype=compute_dtype)
+    layer = lj.bidirectional(one) if config.bidirectional else one
     net = layer if config.layers == 1 else lj.stack([layer] * config.layers)
     params = net.init(jax.random.key(0), config.D)
-    kwargs = {} if unroll is None else {"unroll": unroll}
+    kwargs = {"implementation": implementation}
+    if unroll is not None:
+        kwargs["unroll"] = unroll
 
     def apply(p, x):
         return net.apply(p, x, **kwargs)[0]
 
     xs = jnp.asarray(xs_np, dtype)
-    return _compile_jax("lstmjax", apply, params, xs, compiler_options)
+    name = "lstmjax" if implementation == "auto" else f"lstmjax_{implementation}"
+    return _compile_jax(name, apply, params, xs, compiler_options)
 
 
-def build_flax(config: Config, dtype, xs_np: np.ndarray, compiler_options=None) -> System:
-    """Flax linen ``nn.RNN(nn.OptimizedLSTMCell)`` (``nn.Bidirectional`` for bi)."""
+def build_lstmjax_reference(
+    config: Config, dtype, xs_np: np.ndarray, cell: str = "lstm", **kwargs
+) -> System:
+    """``build_lstmjax`` with ``implementation="reference"`` (autodiff of ``lax.scan``)."""
+    return build_lstmjax(config, dtype, xs_np, cell, implementation="reference", **kwargs)
+
+
+def build_flax(
+    config: Config, dtype, xs_np: np.ndarray, cell: str = "lstm", compiler_options=None
+) -> System:
+    """Flax linen ``nn.RNN(nn.OptimizedLSTMCell or nn.GRUCell)`` (``nn.Bidirectional`` for bi)."""
     import flax.linen as nn
 
+    cell_type = {"lstm": nn.OptimizedLSTMCell, "gru": nn.GRUCell}[cell]
+
     def make_rnn():
-        return nn.RNN(nn.OptimizedLSTMCell(config.H, dtype=dtype, param_dtype=jnp.float32))
+        return nn.RNN(cell_type(config.H, dtype=dtype, param_dtype=jnp.float32))
 
     class Net(nn.Module):
         @nn.compact
@@ -136,8 +163,8 @@ def build_flax(config: Config, dtype, xs_np: np.ndarray, compiler_options=None) 
     return _compile_jax("flax", net.apply, params, xs, compiler_options)
 
 
-def build_torch(config: Config, dtype, xs_np: np.ndarray) -> System:
-    """PyTorch ``nn.LSTM`` (oneDNN on CPU, cuDNN on a GPU), same sizes."""
+def build_torch(config: Config, dtype, xs_np: np.ndarray, cell: str = "lstm") -> System:
+    """PyTorch ``nn.LSTM`` / ``nn.GRU`` (oneDNN on CPU, cuDNN on a GPU), same sizes."""
     import torch
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -147,7 +174,7 @@ def build_torch(config: Config, dtype, xs_np: np.ndarray) -> System:
         jnp.dtype(dtype).name, torch.float16
     )
     torch.manual_seed(0)
-    lstm = torch.nn.LSTM(
+    rnn = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](
         config.D,
         config.H,
         num_layers=config.layers,
@@ -155,7 +182,7 @@ def build_torch(config: Config, dtype, xs_np: np.ndarray) -> System:
         batch_first=True,
     ).to(device=device, dtype=torch_dtype)
     xs = torch.from_numpy(xs_np).to(device=device, dtype=torch_dtype).requires_grad_(True)
-    params = list(lstm.parameters())
+    params = list(rnn.parameters())
 
     def sync():
         if device == "cuda":
@@ -163,11 +190,11 @@ def build_torch(config: Config, dtype, xs_np: np.ndarray) -> System:
 
     def forward():
         with torch.no_grad():
-            lstm(xs)
+            rnn(xs)
         sync()
 
     def forward_backward():
-        ys, _ = lstm(xs)
+        ys, _ = rnn(xs)
         loss = ys.float().square().mean()
         torch.autograd.grad(loss, params + [xs])
         sync()
@@ -188,4 +215,9 @@ def build_torch(config: Config, dtype, xs_np: np.ndarray) -> System:
     )
 
 
-BUILDERS = {"lstmjax": build_lstmjax, "flax": build_flax, "torch": build_torch}
+BUILDERS = {
+    "lstmjax": build_lstmjax,
+    "lstmjax_reference": build_lstmjax_reference,
+    "flax": build_flax,
+    "torch": build_torch,
+}

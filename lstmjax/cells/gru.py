@@ -29,6 +29,7 @@ import jax.numpy as jnp
 from lstmjax import init as initializers
 from lstmjax.cells.base import (
     Cell,
+    Fused,
     as_batch_shape,
     check_params_type,
     check_positive_int,
@@ -38,6 +39,7 @@ from lstmjax.cells.base import (
     mask_hidden,
     split_gates,
 )
+from lstmjax.kernels.gru_scan import gru_directions
 from lstmjax.precision import canonical_compute_dtype, matmul
 from lstmjax.validation import check_key
 
@@ -62,6 +64,25 @@ class GRUConfig:
     compute_dtype: Any = None
 
 
+def _fused_scan(compute_dtype):
+    """The GRU's ``Fused.scan`` (``lstmjax.kernels.gru_scan.gru_directions``)."""
+
+    def scan(params, xs, carries, mask, unroll):
+        return gru_directions(
+            tuple(p.w_ih for p in params),
+            tuple(p.b for p in params),
+            tuple(p.w_hh for p in params),
+            tuple(p.b_hn for p in params),
+            tuple(xs),
+            tuple(carries),
+            mask,
+            compute_dtype,
+            unroll,
+        )
+
+    return scan
+
+
 def gru(
     hidden_size: int,
     *,
@@ -78,8 +99,9 @@ def gru(
       compute_dtype: matmul operand dtype, None for the params' own dtype.
 
     Returns:
-      A ``Cell`` whose carry and output are ``h [..., H]`` and whose
-      ``config`` is a ``GRUConfig``.
+      A ``Cell`` whose carry and output are ``h [..., H]``, whose ``config``
+      is a ``GRUConfig`` and which carries the fused kernel (every option
+      of this factory is one the kernel computes).
     """
     H = check_positive_int(hidden_size, "hidden_size")
     compute_dtype = canonical_compute_dtype(compute_dtype)
@@ -132,4 +154,5 @@ def gru(
         check_params=check_params,
         input_size=lambda params: params.w_ih.shape[-2],
         config=config,
+        fused=Fused(_fused_scan(compute_dtype), input_projection, recurrent_step),
     )

@@ -10,6 +10,9 @@ padded or broadcast.
 Arrays keep their floating dtype, ``bfloat16`` included: a PyTorch bfloat16
 tensor (which ``.numpy()`` refuses) is read exactly through float32 into
 JAX's NumPy ``bfloat16``.
+
+Exporters learn what a layer is from its cell's ``config``
+(``check_cell_config``), not by guessing from array shapes.
 """
 
 from __future__ import annotations
@@ -18,6 +21,10 @@ from collections.abc import Mapping
 
 import jax.numpy as jnp
 import numpy as np
+
+from lstmjax.cells.gru import GRUConfig
+from lstmjax.cells.lstm import LSTMConfig
+from lstmjax.cells.simple_rnn import SimpleRNNConfig
 
 
 def to_numpy(value) -> np.ndarray:
@@ -100,3 +107,33 @@ class WeightReader:
         unexpected = sorted(set(self.weights) - self.used)
         if unexpected:
             raise ValueError(f"{self.source}: unexpected keys {unexpected} for {self.architecture}")
+
+
+LSTM_OPTIONS = ("peephole", "proj_size", "layer_norm", "coupled")
+
+
+def check_cell_config(cell, params, allowed: tuple[str, ...], target: str, argname: str) -> None:
+    """Refuses a cell whose config ``target`` cannot hold, then checks ``params`` against it.
+
+    Reads the factory's ``cell.config`` (``LSTMConfig``, ``GRUConfig`` or
+    ``SimpleRNNConfig``), never the shapes of the params: an LSTM option
+    outside ``allowed`` (of ``LSTM_OPTIONS``) is refused by name.
+
+    Raises:
+      TypeError: ``cell`` is not a factory's cell, or ``params`` are not its params.
+      ValueError: an option ``target`` has no counterpart for, or mis-shaped params.
+    """
+    config = getattr(cell, "config", None)
+    if not isinstance(config, (LSTMConfig, GRUConfig, SimpleRNNConfig)):
+        raise TypeError(
+            f"{argname}: expected a cell built by lstmjax.lstm, gru or simple_rnn (its config "
+            f"says what {target} must hold), got {type(cell).__name__} with config {config!r}"
+        )
+    if isinstance(config, LSTMConfig):
+        refused = [o for o in LSTM_OPTIONS if getattr(config, o) and o not in allowed]
+        if refused:
+            raise ValueError(
+                f"{argname}: {target} has no {', '.join(refused)}; this cell was built with "
+                + ", ".join(f"{o}={getattr(config, o)!r}" for o in refused)
+            )
+    cell.check_params(params, "params")

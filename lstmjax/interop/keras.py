@@ -44,7 +44,7 @@ from lstmjax._bidirectional import bidirectional
 from lstmjax.cells.gru import GRUParams, gru
 from lstmjax.cells.lstm import LSTMParams, lstm
 from lstmjax.cells.simple_rnn import SimpleRNNParams, simple_rnn
-from lstmjax.interop._weights import WeightReader, to_numpy
+from lstmjax.interop._weights import WeightReader, check_cell_config, to_numpy
 
 CELLS = ("LSTM", "GRU", "SimpleRNN")
 _GATES = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}
@@ -117,26 +117,32 @@ def params_from_keras(
     return type(params)(*(None if x is None else jnp.asarray(x) for x in params))
 
 
-def params_to_keras(params, *, use_bias: bool = True) -> list[np.ndarray]:
+def params_to_keras(params, *, use_bias: bool = True, cell=None) -> list[np.ndarray]:
     """lstmjax params of one direction to the list ``layer.set_weights`` takes.
 
     The inverse of ``params_from_keras`` (the GRU's bias comes back as an input
     row ``b`` and a recurrent row holding only ``b_hn``). An LSTM with
     peepholes, a projection, layer norm or coupled gates has no Keras
     counterpart and is refused, as is a non-zero bias with ``use_bias=False``.
+
+    Args:
+      params: one direction's ``LSTMParams``, ``GRUParams`` or ``SimpleRNNParams``.
+      use_bias: the Keras layer's ``use_bias``.
+      cell: the cell the params belong to (``lstmjax.lstm(...)`` ...): its
+        ``config`` says which options the params carry, and the params are
+        checked against it. Without it the options are inferred from the
+        params (which fields are set; a coupled LSTM from its 3-gate ``w_hh``).
     """
     if not isinstance(params, (LSTMParams, GRUParams, SimpleRNNParams)):
         raise TypeError(
             "params: expected LSTMParams, GRUParams or SimpleRNNParams, "
             f"got {type(params).__name__}"
         )
-    if isinstance(params, LSTMParams):
-        for field in ("peephole", "w_proj", "layer_norm"):
-            if getattr(params, field) is not None:
-                raise ValueError(f"params.{field}: Keras's LSTM has no {field}")
+    if cell is not None:
+        check_cell_config(cell, params, (), "Keras", "cell")
+    elif isinstance(params, LSTMParams):
+        _guess_plain_lstm(params)
     w_ih, w_hh, b = (to_numpy(x) for x in params[:3])
-    if isinstance(params, LSTMParams) and w_hh.shape[1] != 4 * w_hh.shape[0]:
-        raise ValueError(f"params.w_hh: expected 4 gates (not coupled), got shape {w_hh.shape}")
     if isinstance(params, GRUParams):
         b_hn = to_numpy(params.b_hn)
         w_ih, w_hh, b = _permute_gru(w_ih), _permute_gru(w_hh), _permute_gru(b)
@@ -146,6 +152,16 @@ def params_to_keras(params, *, use_bias: bool = True) -> list[np.ndarray]:
             raise ValueError("params.b: use_bias=False but the params have a non-zero bias")
         return [w_ih, w_hh]
     return [w_ih, w_hh, b]
+
+
+def _guess_plain_lstm(params: LSTMParams) -> None:
+    """Without a cell: refuses LSTM params that look like options Keras lacks."""
+    for field in ("peephole", "w_proj", "layer_norm"):
+        if getattr(params, field) is not None:
+            raise ValueError(f"params.{field}: Keras's LSTM has no {field}")
+    shape = np.shape(params.w_hh)
+    if shape[1] != 4 * shape[0]:
+        raise ValueError(f"params.w_hh: expected 4 gates (not coupled), got shape {shape}")
 
 
 def _check_activations(config: dict, cell: str) -> None:
@@ -218,18 +234,23 @@ def from_keras(layer) -> KerasLayer:
     return KerasLayer(merged, params, False)
 
 
-def to_keras(params, layer) -> None:
+def to_keras(params, layer, *, cell=None) -> None:
     """Writes lstmjax params into a built Keras layer (``layer.set_weights``).
 
     A ``Bidirectional`` layer takes params stacked on a leading direction
     axis (0 forward, 1 backward), as ``lstmjax.bidirectional`` makes them.
+    ``cell``: the lstmjax cell (or ``Bidirectional``) the params belong to,
+    whose config is read (``params_to_keras``); None reads the params.
     """
+    cell = getattr(cell, "cell", cell)  # a Bidirectional's cell
     if type(layer).__name__ == "Bidirectional":
         use_bias = layer.forward_layer.get_config()["use_bias"]
         halves = [type(params)(*(None if x is None else x[d] for x in params)) for d in (0, 1)]
-        weights = [w for half in halves for w in params_to_keras(half, use_bias=use_bias)]
+        weights = [
+            w for half in halves for w in params_to_keras(half, use_bias=use_bias, cell=cell)
+        ]
     else:
-        weights = params_to_keras(params, use_bias=layer.get_config()["use_bias"])
+        weights = params_to_keras(params, use_bias=layer.get_config()["use_bias"], cell=cell)
     expected = [tuple(w.shape) for w in layer.get_weights()]
     got = [tuple(w.shape) for w in weights]
     if expected != got:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -39,7 +40,7 @@ from lstmjax._stack import Stack, stack
 from lstmjax.cells.gru import GRUParams, gru
 from lstmjax.cells.lstm import LSTMParams, lstm
 from lstmjax.cells.simple_rnn import SimpleRNNParams, simple_rnn
-from lstmjax.interop._weights import WeightReader, to_numpy
+from lstmjax.interop._weights import WeightReader, check_cell_config, to_numpy
 
 MODES = ("LSTM", "GRU", "RNN_TANH", "RNN_RELU")
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
@@ -197,7 +198,9 @@ def from_torch_module(module) -> tuple[Stack, tuple]:
     return network(mode, **config), params
 
 
-def to_torch(params: Sequence, *, bias: bool = True) -> dict[str, np.ndarray]:
+def to_torch(
+    params: Sequence, *, bias: bool = True, net: Stack | None = None
+) -> dict[str, np.ndarray]:
     """Converts lstmjax stacked-network params to a PyTorch ``state_dict``.
 
     Args:
@@ -206,6 +209,12 @@ def to_torch(params: Sequence, *, bias: bool = True) -> dict[str, np.ndarray]:
         RNN, all unidirectional or all bidirectional, one hidden size.
       bias: whether the PyTorch module has biases; with ``bias=False`` every
         bias must be zero.
+      net: the ``Stack`` the params belong to (``network(...)``,
+        ``from_torch_module``): each layer's direction count and its cell's
+        ``config`` say what the params hold, and the params are checked
+        against them. Without it both are inferred from the params (which
+        fields are set, a coupled LSTM from its 3-gate ``w_hh``, a
+        bidirectional layer from the leading axis of ``w_hh``).
 
     Returns:
       ``{name: np.ndarray}``; load it with ``module.load_state_dict({k:
@@ -221,10 +230,11 @@ def to_torch(params: Sequence, *, bias: bool = True) -> dict[str, np.ndarray]:
             f"params: expected every layer to be LSTMParams, GRUParams or SimpleRNNParams "
             f"of one kind, got {[type(p).__name__ for p in params]}"
         )
-    bidirectional = np.ndim(params[0].w_hh) == 3
+    directions = _directions(params, net)
+    bidirectional = directions[0] == 2
     out: dict[str, np.ndarray] = {}
     for k, layer in enumerate(params):
-        if (np.ndim(layer.w_hh) == 3) != bidirectional:
+        if (directions[k] == 2) != bidirectional:
             raise ValueError(
                 f"params[{k}]: expected every layer {'bi' if bidirectional else 'uni'}directional "
                 f"like layer 0, got w_hh of shape {np.shape(layer.w_hh)}"
@@ -234,7 +244,8 @@ def to_torch(params: Sequence, *, bias: bool = True) -> dict[str, np.ndarray]:
                 f"params[{k}].w_hh: PyTorch needs one hidden size for all layers, got "
                 f"{np.shape(layer.w_hh)} after {np.shape(params[0].w_hh)}"
             )
-        _check_exportable(layer, f"params[{k}]")
+        if net is None:
+            _guess_exportable(layer, f"params[{k}]")
         for d in (0, 1) if bidirectional else (None,):
             one = type(layer)(*(None if x is None else _numpy_direction(x, d) for x in layer))
             suffix = f"_l{k}" + ("_reverse" if d == 1 else "")
@@ -247,7 +258,29 @@ def _numpy_direction(x, d: int | None) -> np.ndarray:
     return x if d is None else x[d]
 
 
-def _check_exportable(p, argname: str) -> None:
+def _directions(params: Sequence, net: Stack | None) -> list[int]:
+    """Each layer's number of directions: from ``net``'s layers (checking the
+    params against their cells' configs), else from the rank of ``w_hh``."""
+    if net is None:
+        return [2 if np.ndim(p.w_hh) == 3 else 1 for p in params]
+    layers = getattr(net, "layers", None)
+    if layers is None or len(layers) != len(params):
+        raise ValueError(
+            f"net: expected a Stack of {len(params)} layers (one per params entry), got "
+            f"{type(net).__name__} with {'no' if layers is None else len(layers)} layers"
+        )
+    directions = []
+    for k, (layer, p) in enumerate(zip(layers, params)):
+        cell = getattr(layer, "cell", layer)  # a Bidirectional's cell, or the cell
+        two = cell is not layer
+        for d in (0, 1) if two else (None,):
+            one = p if d is None else jax.tree.map(lambda x, d=d: x[d], p)
+            check_cell_config(cell, one, ("proj_size",), "PyTorch", f"net.layers[{k}]")
+        directions.append(2 if two else 1)
+    return directions
+
+
+def _guess_exportable(p, argname: str) -> None:
     if not isinstance(p, LSTMParams):
         return
     for field in ("peephole", "layer_norm"):

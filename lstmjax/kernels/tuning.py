@@ -32,16 +32,17 @@ def default_unroll(num_steps: int, *, backward: bool = False) -> int:
     return max(1, min(reverse if backward else forward, num_steps))
 
 
-# backends whose bidirectional plain-LSTM layers run the directions' steps as
-# separate unbatched matmuls in one scan (``lstm_directions``) instead of
-# vmapping the one-direction kernel: faster on CPU (benchmarks/RESULTS.md).
+# backends whose bidirectional layers with a fused kernel (plain LSTM, GRU) run
+# the directions' steps as separate unbatched matmuls in one scan
+# (``scaffold.fused_directions``) instead of vmapping the one-direction kernel:
+# faster on CPU for the LSTM (benchmarks/RESULTS.md; the GRU follows unmeasured).
 # Elsewhere unmeasured: on a GPU it doubles the kernels launched per step, so
 # the vmapped batched one stays.
 SPLIT_DIRECTIONS = frozenset({"cpu"})
 
 
 def split_directions() -> bool:
-    """Whether bidirectional plain-LSTM layers use ``lstm_directions`` on this backend."""
+    """Whether bidirectional fused layers run both directions in one unvmapped scan here."""
     return jax.default_backend() in SPLIT_DIRECTIONS
 
 
@@ -66,10 +67,10 @@ def compiler_options() -> dict[str, str]:
     """XLA options for ``jax.jit(..., compiler_options=...)`` on the default backend.
 
     Per compiled function, not process-wide: pass them to the ``jax.jit`` of a
-    step whose recurrent layers are plain LSTMs (the fast path); on CPU they
-    slow the reference scan's backward (GRU, tanh RNN, LSTM variants) down,
-    see ``COMPILER_OPTIONS``. Empty where none was measured to help or this
-    jaxlib does not know them::
+    step whose recurrent layers are plain LSTMs (the fast path; the fused
+    GRU's gain is unmeasured); on CPU they slow the reference scan's backward
+    (tanh RNN, LSTM variants) down, see ``COMPILER_OPTIONS``. Empty where
+    none was measured to help or this jaxlib does not know them::
 
         step = jax.jit(train_step, compiler_options=lj.compiler_options())
     """

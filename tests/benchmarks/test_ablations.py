@@ -57,3 +57,15 @@ def test_split_and_vmapped_directions_agree_and_are_timed(capsys):
     assert set(timings(out)) == {
         f"{way} {mode}" for way in ("split", "vmapped") for mode in ("fwd", "fwd+bwd")
     }
+
+
+def test_scaffold_before_after_times_both_kernels_both_ways(capsys):
+    # HEAD exists in any clone, shallow ones too (b2429dd, the default, may not).
+    load("scaffold_before_after").main(["--config", "2,5,3,4", "--rounds", "2", "--rev", "HEAD"])
+    names = set(timings(capsys.readouterr().out))
+    assert names == {
+        f"{cell} {when} {mode}"
+        for cell in ("lstm", "gru")
+        for when in ("before", "scaffold")
+        for mode in ("fwd", "fwd+bwd")
+    }

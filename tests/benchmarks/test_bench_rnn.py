@@ -28,6 +28,7 @@ def test_quick_run_writes_table_and_json(tmp_path, capsys):
     assert systems == ["lstmjax", "flax", "torch"]
     for record in written["results"]:
         assert record["label"] == "2,5,3,4,1,bi"
+        assert record["cell"] == "lstm"
         assert record["config"] == {
             "B": 2,
             "T": 5,

@@ -135,3 +135,32 @@ def test_bad_keras_weights_name_the_problem():
         ljk.to_keras(lj.gru(H + 1).init(jax.random.key(0), D), layer)
     with pytest.raises(ValueError, match="non-zero bias"):
         ljk.params_to_keras(lj.lstm(H).init(jax.random.key(0), D), use_bias=False)
+
+
+def test_export_reads_the_cells_config():
+    """With ``cell`` the options come from its config, and the params are checked against it."""
+    cell = lj.gru(H)
+    params = cell.init(jax.random.key(2), D)
+    by_config = ljk.params_to_keras(params, cell=cell)
+    for a, b in zip(by_config, ljk.params_to_keras(params), strict=True):
+        np.testing.assert_array_equal(a, b)
+    bi = lj.bidirectional(cell)
+    layer = keras.layers.Bidirectional(keras.layers.GRU(H, return_sequences=True))
+    layer(XS[:1])
+    ljk.to_keras(bi.init(jax.random.key(3), D), layer, cell=bi)
+    coupled = lj.lstm(H, coupled=True)
+    with pytest.raises(ValueError, match="Keras has no coupled"):
+        ljk.params_to_keras(coupled.init(jax.random.key(0), D), cell=coupled)
+    with pytest.raises(TypeError, match="expected LSTMParams for this LSTM cell"):
+        ljk.params_to_keras(params, cell=lj.lstm(H))
+    custom = lj.make_cell(
+        "X",
+        H,
+        H,
+        init=cell.init,
+        initial_carry=cell.initial_carry,
+        input_projection=cell.input_projection,
+        recurrent_step=cell.recurrent_step,
+    )
+    with pytest.raises(TypeError, match="built by lstmjax.lstm, gru or simple_rnn"):
+        ljk.params_to_keras(params, cell=custom)

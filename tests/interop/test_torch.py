@@ -209,3 +209,24 @@ def test_bad_config_and_exports_rejected():
         ljt.to_torch((lstm_params(), gru))
     with pytest.raises(ValueError, match="one hidden size"):
         ljt.to_torch((lstm_params(), lstm_params(w_ih=np.zeros((4, 20)), w_hh=np.zeros((5, 20)))))
+
+
+def test_export_reads_the_networks_configs():
+    """With ``net`` the options come from each cell's config, not the params' shapes."""
+    module = make_module("LSTM", 5, 6, num_layers=2, bidirectional=True, proj_size=3)
+    net, params = ljt.from_torch_module(module)
+    by_config = ljt.to_torch(params, net=net)
+    by_shapes = ljt.to_torch(params)
+    assert by_config.keys() == by_shapes.keys() == module.state_dict().keys()
+    for key, value in by_config.items():
+        np.testing.assert_array_equal(value, by_shapes[key])
+    peephole = lj.stack([lj.lstm(4, peephole=True)])
+    with pytest.raises(ValueError, match="PyTorch has no peephole"):
+        ljt.to_torch(peephole.init(jax.random.key(0), 3), net=peephole)
+    coupled = lj.stack([lj.lstm(4, coupled=True)])
+    with pytest.raises(ValueError, match="coupled=True"):
+        ljt.to_torch(coupled.init(jax.random.key(0), 3), net=coupled)
+    with pytest.raises(ValueError, match=r"params.w_ih: expected shape \(\*, 15\)"):
+        ljt.to_torch(lj.stack([lj.gru(4)]).init(jax.random.key(0), 3), net=lj.stack([lj.gru(5)]))
+    with pytest.raises(ValueError, match="a Stack of 1 layers"):
+        ljt.to_torch(lj.stack([lj.gru(4)]).init(jax.random.key(0), 3), net=lj.gru(4))

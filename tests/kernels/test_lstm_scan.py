@@ -182,7 +182,7 @@ def _has_custom_vjp(fn, *args) -> bool:
     return any(e.primitive.name == "custom_vjp_call" for e in jaxpr.jaxpr.eqns)
 
 
-def test_auto_takes_fused_path_only_for_a_plain_lstm():
+def test_auto_takes_fused_path_only_for_a_plain_lstm_or_a_gru():
     xs = jnp.ones((2, 3, 4))
     for cell, fast in [
         (lj.lstm(5), True),
@@ -191,7 +191,9 @@ def test_auto_takes_fused_path_only_for_a_plain_lstm():
         (lj.lstm(5, proj_size=2), False),
         (lj.lstm(5, layer_norm=True), False),
         (lj.lstm(5, coupled=True), False),
-        (lj.gru(5), False),
+        (lj.gru(5), True),
+        (lj.gru(5, compute_dtype=jnp.bfloat16, recurrent_init="glorot_uniform"), True),
+        (lj.simple_rnn(5), False),
     ]:
         params = cell.init(jax.random.key(0), 4)
         assert (cell.fused_scan() is not None) == fast
@@ -219,9 +221,10 @@ def _while_body_copies(hlo_text: str, min_elements: int) -> list[str]:
     return copies
 
 
+@pytest.mark.parametrize("factory", [lj.lstm, lj.gru], ids=["lstm", "gru"])
 @pytest.mark.parametrize("B", [1, 4])
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_training_loops_copy_no_sequence_buffer(B, bidirectional):
+def test_training_loops_copy_no_sequence_buffer(B, bidirectional, factory):
     """No loop of the forward+backward copies a whole ``[T, B, ...]`` buffer per step.
 
     The forward writes ``K_t`` over ``xw_t`` in place; had XLA to copy the
@@ -229,7 +232,7 @@ def test_training_loops_copy_no_sequence_buffer(B, bidirectional):
     slowdown seen at ``B = 1`` while this was built). Structure, not time.
     """
     T, D, H = 24, 3, 8
-    cell = lj.lstm(H)
+    cell = factory(H)
     layer = lj.bidirectional(cell) if bidirectional else cell
     params = layer.init(jax.random.key(0), D)
     xs = jnp.ones((B, T, D))
