@@ -58,11 +58,11 @@ def _backward_step(w_t, b_hn, dh_next, dy, k, rz, compute_dtype):
 
 
 def _after_loop(dz, rz):
-    """``(dU [N, 3H], db_hn [H])`` from ``dZ [N, 3H]`` and the saved ``[r, z] [N, 2H]``."""
+    """``(dU [T, B, 3H], db_hn [H])`` from ``dZ [T, B, 3H]`` and the saved ``[r, z] [T, B, 2H]``."""
     H = rz.shape[-1] // 2
-    r_dz_n = rz[:, :H] * dz[:, 2 * H :]
-    du = jnp.concatenate([dz[:, : 2 * H], r_dz_n], -1)
-    return du, jnp.matmul(jnp.ones((dz.shape[0],), dz.dtype), r_dz_n)
+    r_dz_n = rz[..., :H] * dz[..., 2 * H :]
+    du = jnp.concatenate([dz[..., : 2 * H], r_dz_n], -1)
+    return du, jnp.sum(r_dz_n, axis=(0, 1))
 
 
 GRU_RULE = StepRule(

@@ -38,6 +38,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+from jax.sharding import PartitionSpec as P
 
 from lstmjax.kernels.tuning import default_unroll
 
@@ -55,8 +56,8 @@ class StepRule(NamedTuple):
         the reverse step from the gradient of the next carry and of ``y_t``
         to that of the previous carry and ``dz_t [B, G*H]``.
       hidden: ``carry -> h [B, H]``, the state the recurrent matmul multiplies.
-      after_loop: ``(dz [N, G*H], saved [N, S]) -> (dz_rec [N, G*H], d_extra)``:
-        the gradient of ``h W_hh`` and of ``extra`` from all ``N = T*B`` rows.
+      after_loop: ``(dz [T, B, G*H], saved [T, B, S]) -> (dz_rec [T, B, G*H], d_extra)``:
+        the gradient of ``h W_hh`` and of ``extra`` from every step and row.
       infer_saving: run inference (no gradient) with the training scan too,
         where that measured faster (XLA may fuse a step whose ``k`` and
         ``saved`` are dropped into one slower loop; ``benchmarks/RESULTS.md``).
@@ -77,6 +78,25 @@ def dot(x, w, compute_dtype, out_dtype):
     """``x @ w``, operands in ``compute_dtype``, result in ``out_dtype``."""
     return jnp.matmul(
         cast(x, compute_dtype), cast(w, compute_dtype), preferred_element_type=out_dtype
+    )
+
+
+def _over_time_and_batch(spec: str, a, b, compute_dtype, out_dtype):
+    """A weight gradient, ``einsum(spec)`` contracting time and batch of ``[T, B, .]`` operands.
+
+    The batch axis stays an axis of its own (no ``[T*B]`` reshape), so under a
+    mesh that shards it each device contracts its own rows and the partial
+    sums are all-reduced; where a mesh shards it explicitly, the result is
+    declared replicated.
+    """
+    spec_a = getattr(getattr(jax.typeof(a), "sharding", None), "spec", None)
+    sharded = spec_a is not None and any(axis is not None for axis in spec_a)
+    return jnp.einsum(
+        spec,
+        cast(a, compute_dtype),
+        cast(b, compute_dtype),
+        preferred_element_type=out_dtype,
+        out_sharding=P() if sharded else None,
     )
 
 
@@ -222,17 +242,21 @@ def _bwd(rule, compute_dtype, unroll, residuals, cotangents):
     dcarries, dzs = jax.lax.scan(body, dfinals, (jnp.arange(T), mask), reverse=True, unroll=unroll)
     grads = []
     for d in range(len(xs)):
-        dz = dzs[d].reshape(T * B, -1)
-        dz_rec, d_extra = rule.after_loop(dz, saved[d].reshape(T * B, -1))
+        dz = dzs[d]
+        dz_rec, d_extra = rule.after_loop(dz, saved[d])
         h0 = rule.hidden(carries[d])
-        h_prev = jnp.concatenate([h0[None], hs[d][:-1]]).reshape(T * B, h0.shape[-1])
+        h_prev = jnp.concatenate([h0[None], hs[d][:-1]])
         grads.append(
             (
-                dot(xs[d].reshape(T * B, D).T, dz, compute_dtype, dtype).astype(w_ih[d].dtype),
-                jnp.matmul(jnp.ones((T * B,), dtype), dz).astype(b[d].dtype),
-                dot(h_prev.T, dz_rec, compute_dtype, dtype).astype(w_hh[d].dtype),
+                _over_time_and_batch("tbd,tbg->dg", xs[d], dz, compute_dtype, dtype).astype(
+                    w_ih[d].dtype
+                ),
+                jnp.sum(dz, axis=(0, 1)).astype(b[d].dtype),
+                _over_time_and_batch("tbh,tbg->hg", h_prev, dz_rec, compute_dtype, dtype).astype(
+                    w_hh[d].dtype
+                ),
                 jax.tree.map(lambda g, p: g.astype(p.dtype), d_extra, extra[d]),
-                dot(dz, w_ih[d].T, compute_dtype, dtype).reshape(T, B, D).astype(xs[d].dtype),
+                dot(dz, w_ih[d].T, compute_dtype, dtype).astype(xs[d].dtype),
             )
         )
     dw_ih, db, dw_hh, d_extra, dxs = (tuple(g[i] for g in grads) for i in range(5))

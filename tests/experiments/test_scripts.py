@@ -9,7 +9,15 @@ import pytest
 from tests.experiments.experiment_module import load_experiment
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-NAMES = ["long_memory", "classify", "forecast", "forecast_benchmark", "anomaly", "char_lm", "recommend"]
+NAMES = [
+    "long_memory",
+    "classify",
+    "forecast",
+    "forecast_benchmark",
+    "anomaly",
+    "char_lm",
+    "recommend",
+]
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -17,6 +17,8 @@ import lstmjax as lj  # noqa: E402
 
 LAYERS = {
     "gru": (lj.gru(8), {}),
+    "lstm": (lj.lstm(8), {}),
+    "bidirectional_lstm": (lj.bidirectional(lj.lstm(8)), {}),
     "lstm_reference": (lj.lstm(8), {"implementation": "reference"}),
     "bidirectional_gru": (lj.bidirectional(lj.gru(8)), {}),
     "stack_dropout": (
