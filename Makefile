@@ -47,7 +47,7 @@ test: lint docs
 # The documentation site into docs/_build/html; any Sphinx warning fails it.
 # Notebooks are rendered as stored, never executed (tests/test_notebooks.py runs them).
 docs: $(STAMP)
-	$(PY) -m sphinx -b html -W --keep-going -q docs docs/_build/html
+	$(PY) -m sphinx -b html -E -W --keep-going -q docs docs/_build/html
 
 # lstmjax vs Flax vs PyTorch on bench_rnn.py's CPU_CONFIGS (README, Performance);
 # add e.g. BENCH_ARGS="--json bench.json" or "--gpu-configs --dtype float32 bfloat16 float16".
