@@ -13,7 +13,7 @@
   ``forecast_metrics``, ``window_scaling``, ``rolling_zscore``,
   ``difference_scores``, ``matrix_profile``, ``isolation_forest``,
   ``detection_metrics``, ``ucr_score``, ``injected_anomalies``, ``compression``;
-- ``readme_table``: README's results rows, generated from ``results.json``.
+- ``readme_table``: the results rows of docs/guides/experiments.md, from ``results.json``.
 
 Import the submodules, e.g. ``from experiments.common.dtw import dtw_distances``;
 this package re-exports nothing.
