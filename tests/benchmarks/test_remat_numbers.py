@@ -1,4 +1,4 @@
-"""The remat memory figures the docs quote are the committed benchmark file's (benchmarks/remat.py)."""
+"""The remat memory figures the docs quote are the committed benchmark file's (remat.py)."""
 
 import json
 import pathlib
