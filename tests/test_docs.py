@@ -34,7 +34,7 @@ def test_guide_examples_run(page, tmp_path, monkeypatch):
     # would double it. Restored afterwards, as the suite shares the process.
     import jax
 
-    before = jax.config.jax_disable_most_optimizations
+    before = jax.config.read("jax_disable_most_optimizations")
     jax.config.update("jax_disable_most_optimizations", True)
     try:
         for i, block in enumerate(python_blocks(page)):
