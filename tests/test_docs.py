@@ -1,5 +1,5 @@
 """Every guide's Python examples run: the fenced ``python`` blocks of each page
-in docs/, in order, in one namespace per page."""
+in docs/ and of README.md, in order, in one namespace per page."""
 
 import os
 import pathlib
@@ -9,7 +9,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PAGES = sorted((ROOT / "docs").rglob("*.md"))
-PAGES = [p for p in PAGES if "_build" not in p.parts]
+PAGES = [p for p in PAGES if "_build" not in p.parts] + [ROOT / "README.md"]
 FENCE = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 
 
@@ -24,7 +24,7 @@ def test_the_guides_have_examples():
 @pytest.mark.parametrize(
     "page",
     [p for p in PAGES if python_blocks(p)],
-    ids=lambda p: str(p.relative_to(ROOT / "docs")),
+    ids=lambda p: str(p.relative_to(ROOT)),
 )
 def test_guide_examples_run(page, tmp_path, monkeypatch):
     pytest.importorskip("torch") if "import torch" in page.read_text() else None
