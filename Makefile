@@ -1,16 +1,17 @@
 # Quick start on a fresh machine with Python 3.11 and make:
 #   make demo   sets up .venv and runs the main job
-#   make test   sets up .venv and runs lint, format check and the whole suite
+#   make test   sets up .venv and runs lint, format check, the docs build and the whole suite
+#   make docs   builds the documentation site into docs/_build/html
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-EXTRAS := test,experiments,torch
+EXTRAS := test,experiments,torch,docs
 # MovieLens-100k (experiments/recommend.py) ships in recbole's wheel, installed
 # without its dependencies (not needed to read the file; pyproject cannot say --no-deps).
 RECBOLE := 1.2.1
 
-.PHONY: setup data demo test lint format bench clean
+.PHONY: setup data demo test lint format docs bench clean
 
 setup: data $(STAMP)
 
@@ -44,8 +45,13 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix lstmjax tests benchmarks experiments
 	$(VENV)/bin/ruff format lstmjax tests benchmarks experiments
 
-test: lint
+test: lint docs
 	$(PY) -m pytest -q
+
+# The documentation site into docs/_build/html; any Sphinx warning fails it.
+# Notebooks are rendered as stored, never executed (tests/test_notebooks.py runs them).
+docs: $(STAMP)
+	$(PY) -m sphinx -b html -E -W --keep-going -q docs docs/_build/html
 
 # lstmjax vs Flax vs PyTorch on bench_rnn.py's CPU_CONFIGS (README, Performance);
 # add e.g. BENCH_ARGS="--json bench.json" or "--gpu-configs --dtype float32 bfloat16 float16".
@@ -53,4 +59,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_rnn.py --burst 3 --dtype float32 bfloat16 $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis docs/_build docs/notebooks

@@ -148,12 +148,14 @@ class CTCHead(NamedTuple):
 
 
 def ctc_head(num_classes: int, *, blank_id: int = 0) -> CTCHead:
-    """A CTC head over ``num_classes`` classes, the blank included::
+    """A CTC head over ``num_classes`` classes, the blank included.
 
-    head = ctc_head(K)
-    hp = head.init(key, cell.output_size)
-    ys, _ = lj.rnn(cell, params, xs, lengths=lengths)
-    loss = head.loss(hp, ys, lengths, labels, label_lengths)
+    Usage::
+
+        head = ctc_head(K)
+        hp = head.init(key, cell.output_size)
+        ys, _ = lj.rnn(cell, params, xs, lengths=lengths)
+        loss = head.loss(hp, ys, lengths, labels, label_lengths)
     """
     num_classes = check_positive_int(num_classes, "num_classes")
     if num_classes < 2:

@@ -159,8 +159,9 @@ class Regularized(NamedTuple):
         """Runs the layer over ``xs [..., T, D]``; ``train=True`` draws masks from ``dropout_key``.
 
         Args:
-          params, xs, time_major, and the keywords of ``lstmjax.rnn`` (lengths,
-            initial_carry, unroll, implementation, remat; ``reverse`` for a cell).
+          params, xs, time_major: as for the wrapped layer's ``apply``.
+          **kw: the keywords of ``lstmjax.rnn`` (lengths, initial_carry, unroll,
+            implementation, remat; ``reverse`` for a cell).
           train: apply the dropout masks and zoneout draws (else evaluation).
           dropout_key: PRNG key for them, needed when ``train``.
 

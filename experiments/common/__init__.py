@@ -13,8 +13,9 @@
   ``seasonal_naive``, ``forecast_metrics``, ``window_scaling``, ``rolling_zscore``,
   ``difference_scores``, ``matrix_profile``, ``isolation_forest``,
   ``detection_metrics``, ``ucr_score``, ``injected_anomalies``, ``compression``;
-- ``readme_table`` (anomaly), ``classify_table`` (classification): README's
-  results rows, generated from ``results.json``.
+- ``readme_table`` (anomaly), ``forecast_table``, ``classify_table``,
+  ``recommend_table``: the results rows of docs/guides/experiments.md, generated
+  from ``results.json``.
 
 Import the submodules, e.g. ``from experiments.common.dtw import dtw_distances``;
 this package re-exports nothing.

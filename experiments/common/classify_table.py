@@ -1,8 +1,8 @@
-"""README's classification tables and verdicts, generated from a committed ``results.json``.
+"""the experiments page's classification tables and verdicts, generated from a committed ``results.json``.
 
     python -m experiments.common.classify_table experiments/results/classify.json
 
-prints the row of README's main table, then two markdown tables
+prints the row of the experiments page's main table, then two markdown tables
 (multivariate, univariate sets) with one row per data set: the BiLSTM's test
 accuracy as ``mean +- sample std`` over seeds (and the hyper-parameters the
 validation grid chose), MiniRocket's and 1-NN DTW's test accuracy from the
@@ -10,7 +10,7 @@ same run, and the McNemar p-values of each LSTM seed against each baseline on
 the shared test items; then one sentence per data set and baseline saying in
 how many seeds the LSTM is more accurate with McNemar p < 0.05.
 ``tests/experiments/common/test_classify_table.py``
-fails when README's lines differ from what the committed results give.
+fails when the experiments page's lines differ from what the committed results give.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ HEADER = [
 
 
 def summary_row(results: dict) -> str:
-    """The row of README's main results table: mean test accuracies per data set."""
+    """The row of the experiments page's main results table: mean test accuracies per data set."""
     seeds = results["config"]["seeds"]
     command = f"`python experiments/classify.py --seeds {' '.join(map(str, seeds))}`"
     names = ", ".join(results["datasets"])
@@ -104,7 +104,7 @@ def verdicts(results: dict) -> list[str]:
 
 
 def readme_lines(results: dict) -> list[str]:
-    """Everything README quotes from the results, in README's order."""
+    """Everything the page quotes from the results, in the experiments page's order."""
     return [summary_row(results), ""] + tables(results) + [""] + verdicts(results)
 
 

@@ -1,12 +1,12 @@
-"""README's forecasting rows and verdicts, generated from a committed ``results.json``.
+"""the experiments page's forecasting rows and verdicts, generated from a committed ``results.json``.
 
     python -m experiments.common.forecast_table experiments/results/forecast_benchmark.json
 
-prints README's two forecasting rows (the rolling-origin benchmark, the
+prints the experiments page's two forecasting rows (the rolling-origin benchmark, the
 airline 1960 holdout) and the lines under them: the hyper-parameter choice per
 frequency, OWA per frequency, and whether the LSTM beats the strongest
 baseline under the paired bootstrap. ``tests/experiments/common/
-test_forecast_table.py`` fails when README's lines differ from what the
+test_forecast_table.py`` fails when the experiments page's lines differ from what the
 committed results give.
 
 Verdict: the LSTM "beats" the strongest baseline when its OWA is lower and the
@@ -45,7 +45,7 @@ def _owa(stats: dict) -> str:
 
 
 def rows(results: dict) -> list[str]:
-    """README table rows ``| task | command | seeds | LSTM | baselines | wall |``."""
+    """Table rows ``| task | command | seeds | LSTM | baselines | wall |``."""
     agg = results["aggregate"]["all"]
     n_by = {f: results["aggregate"][f]["n_series"] for f in results["selection"]}
     seeds = ",".join(map(str, results["config"]["seeds"]))
@@ -127,7 +127,7 @@ def verdict_lines(results: dict) -> list[str]:
 
 
 def readme_lines(results: dict) -> list[str]:
-    """Everything README quotes from the results, in README's order."""
+    """Everything the page quotes from the results, in the experiments page's order."""
     return rows(results) + [""] + verdict_lines(results)
 
 

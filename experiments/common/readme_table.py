@@ -1,13 +1,14 @@
-"""README's anomaly rows and UCR verdicts, generated from a committed ``results.json``.
+"""The anomaly rows and UCR verdicts of the experiments page, generated from a committed
+``results.json`` (the page is docs/guides/experiments.md; it was README's section).
 
     python -m experiments.common.readme_table experiments/results/anomaly.json
 
-prints the rows of README's results table (one per group of series: real,
+prints the rows of the page's results table (one per group of series: real,
 synthetic, injected), one sentence per group and metric (F1, UCR score)
 saying whether the LSTM beats the best trivial detector, the injected group
 by kind of event, and its paired comparisons (bootstrap intervals of the
-mean difference, p-values); paste them into README.
-``tests/experiments/common/test_readme_table.py`` fails when README's lines
+mean difference, p-values); paste them into docs/guides/experiments.md.
+``tests/experiments/common/test_readme_table.py`` fails when the page's lines
 differ from what the committed results give.
 
 Numbers: for one series, the LSTM's ``mean +- sample std`` over seeds (UCR:
@@ -59,7 +60,7 @@ def _baselines(stats: dict) -> list[str]:
 
 
 def anomaly_rows(results: dict) -> list[str]:
-    """README table rows ``| task | command | seeds | LSTM | baselines | wall |``.
+    """Results table rows ``| task | command | seeds | LSTM | baselines | wall |``.
 
     A group of one series shows the LSTM's spread over seeds (its UCR out of the
     seeds); a group of several, every detector's spread over the series.
@@ -134,7 +135,7 @@ def paired_lines(results: dict) -> list[str]:
 
 
 def readme_lines(results: dict) -> list[str]:
-    """Everything README quotes from the results, in README's order."""
+    """Everything the experiments page quotes from the results, in its order."""
     return (
         anomaly_rows(results)
         + [""]

@@ -1,13 +1,13 @@
-"""README's MovieLens-100k lines, generated from a committed ``recommend.json``.
+"""the experiments page's MovieLens-100k lines, generated from a committed ``recommend.json``.
 
     python -m experiments.common.recommend_table experiments/results/recommend.json
 
-prints README's results-table row of ``experiments/recommend.py`` (each
+prints the experiments page's results-table row of ``experiments/recommend.py`` (each
 recurrent model's test metrics, ``mean +- sample std`` over seeds; each
 baseline's), one sentence per metric saying whether the best recurrent model
 beats every baseline, and the paired bootstrap over test users; paste them
-into README. ``tests/experiments/common/test_recommend_table.py`` fails when
-README's lines differ from what the committed results give.
+into docs/guides/experiments.md. ``tests/experiments/common/test_recommend_table.py`` fails when
+the experiments page's lines differ from what the committed results give.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def paired_line(results: dict) -> str:
 
 
 def readme_lines(results: dict) -> list[str]:
-    """Everything README quotes from the results, in README's order."""
+    """Everything the page quotes from the results, in the experiments page's order."""
     return [table_row(results), ""] + verdicts(results) + [paired_line(results)]
 
 

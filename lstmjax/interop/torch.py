@@ -217,8 +217,8 @@ def to_torch(
         bidirectional layer from the leading axis of ``w_hh``).
 
     Returns:
-      ``{name: np.ndarray}``; load it with ``module.load_state_dict({k:
-      torch.from_numpy(v) for k, v in sd.items()})``.
+      ``{name: np.ndarray}``; load it with
+      ``module.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()})``.
     """
     if isinstance(params, (LSTMParams, GRUParams, SimpleRNNParams)):
         raise TypeError("params: expected a sequence of per-layer params, got one layer's params")
