@@ -1,4 +1,4 @@
-"""the experiments page's classification tables and verdicts, generated from a committed ``results.json``.
+"""The experiments page's classification tables and verdicts, from a committed ``results.json``.
 
     python -m experiments.common.classify_table experiments/results/classify.json
 

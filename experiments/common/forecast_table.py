@@ -1,4 +1,4 @@
-"""the experiments page's forecasting rows and verdicts, generated from a committed ``results.json``.
+"""The experiments page's forecasting rows and verdicts, from a committed ``results.json``.
 
     python -m experiments.common.forecast_table experiments/results/forecast_benchmark.json
 

@@ -1,4 +1,4 @@
-"""the experiments page's MovieLens-100k lines, generated from a committed ``recommend.json``.
+"""The experiments page's MovieLens-100k lines, generated from a committed ``recommend.json``.
 
     python -m experiments.common.recommend_table experiments/results/recommend.json
 
