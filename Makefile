@@ -46,7 +46,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format lstmjax tests benchmarks experiments
 
 test: lint docs
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --durations=20
 
 # The documentation site into docs/_build/html; any Sphinx warning fails it.
 # Notebooks are rendered as stored, never executed (tests/test_notebooks.py runs them).

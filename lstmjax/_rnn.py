@@ -189,7 +189,8 @@ class SequenceLayout:
         so it takes the batch's sharding (an unsharded zero carry would not
         match the sharded carry the scan returns under an explicit-axis mesh).
         """
-        batch_zeros = jnp.zeros_like(jnp.sum(xs_t[:1], axis=0)[..., :1], self.dtype)
+        rows = jnp.sum(xs_t[:1], axis=(0,) + tuple(range(2, xs_t.ndim)))  # [B]
+        batch_zeros = jnp.zeros_like(rows, self.dtype).reshape((-1,) + (1,) * self.feature_ndim)
 
         def one(x):
             x = x.reshape(lead + (self.batch_size,) + self._features(x)).astype(self.dtype)

@@ -139,7 +139,7 @@ def test_unknown_implementation_is_named():
 
 
 @pytest.mark.parametrize("factory", [lj.lstm, lj.gru], ids=["lstm", "gru"])
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=5, deadline=None)
 @given(
     layers=st.lists(st.sampled_from(["uni", "bi"]), min_size=1, max_size=2),
     lengths=st.lists(st.integers(0, 5), min_size=2, max_size=2),
