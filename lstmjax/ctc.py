@@ -32,28 +32,22 @@ import optax
 from lstmjax.cells.base import check_positive_int
 from lstmjax.masking import length_mask
 from lstmjax.models.readout import ReadoutParams, linear_readout
+from lstmjax.validation import check_int_array
 
 REDUCTIONS = ("mean", "sum", "none")
-
-
-def _check_int_array(x, argname: str, ndim: int) -> None:
-    dtype = getattr(x, "dtype", None)
-    if dtype is None or not jnp.issubdtype(dtype, jnp.integer):
-        raise TypeError(f"{argname}: expected an integer array, got {dtype or type(x).__name__}")
-    if x.ndim != ndim:
-        raise ValueError(f"{argname}: expected rank {ndim}, got shape {x.shape}")
 
 
 def _check_logits(logits, lengths, argname: str = "logits") -> None:
     dtype = getattr(logits, "dtype", None)
     if dtype is None or not jnp.issubdtype(dtype, jnp.floating):
         raise TypeError(
-            f"{argname}: expected a floating array [B, T, K], got {dtype or type(logits).__name__}"
+            f"{argname}: expected a floating array [B, T, K], got "
+            f"{type(logits).__name__ if dtype is None else dtype}"
         )
     if logits.ndim != 3:
         raise ValueError(f"{argname}: expected shape [B, T, K], got {logits.shape}")
     if lengths is not None:
-        _check_int_array(lengths, "lengths", 1)
+        check_int_array(lengths, "lengths", "[B]")
         if lengths.shape[0] != logits.shape[0]:
             raise ValueError(f"lengths: expected shape ({logits.shape[0]},), got {lengths.shape}")
 
@@ -95,8 +89,8 @@ def ctc_loss(
       allow) has a loss near ``-log_epsilon`` of optax (1e5), not inf.
     """
     _check_logits(logits, lengths)
-    _check_int_array(labels, "labels", 2)
-    _check_int_array(label_lengths, "label_lengths", 1)
+    check_int_array(labels, "labels", "[B, L]")
+    check_int_array(label_lengths, "label_lengths", "[B]")
     B, T, K = logits.shape
     if labels.shape[0] != B or label_lengths.shape != (B,):
         raise ValueError(
@@ -277,13 +271,13 @@ def edit_distance(
     Returns:
       ``[B]`` int32, ``D[ref_lengths, hyp_lengths]``.
     """
-    for x, name, nd in (
-        (refs, "refs", 2),
-        (ref_lengths, "ref_lengths", 1),
-        (hyps, "hyps", 2),
-        (hyp_lengths, "hyp_lengths", 1),
+    for x, name, layout in (
+        (refs, "refs", "[B, N]"),
+        (ref_lengths, "ref_lengths", "[B]"),
+        (hyps, "hyps", "[B, M]"),
+        (hyp_lengths, "hyp_lengths", "[B]"),
     ):
-        _check_int_array(x, name, nd)
+        check_int_array(x, name, layout)
     B, N = refs.shape
     M = hyps.shape[1]
     if hyps.shape[0] != B or ref_lengths.shape != (B,) or hyp_lengths.shape != (B,):

@@ -46,6 +46,16 @@ def check_key(key, argname: str = "key"):
     raise TypeError(f"{argname}: expected a PRNG key such as jax.random.key(0), got {got}")
 
 
+def check_int_array(x, argname: str, layout: str) -> None:
+    """``x`` is an integer array of the rank of ``layout`` (e.g. ``"[B, T]"``), else raises."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is None or not jnp.issubdtype(dtype, jnp.integer):
+        got = type(x).__name__ if dtype is None else dtype
+        raise TypeError(f"{argname}: expected an integer array {layout}, got {got}")
+    if x.ndim != layout.count(",") + 1:
+        raise ValueError(f"{argname}: expected shape {layout}, got {x.shape}")
+
+
 def check_flag(value, argname: str) -> bool:
     """Returns ``value`` if it is a bool (NumPy's too), else raises ``TypeError``."""
     if not isinstance(value, (bool, np.bool_)):

@@ -59,7 +59,8 @@ def inject(base: LabelledSeries, kind: str, replicate: int, seed: int) -> Labell
         raise ValueError(f"{base.name}: the test stretch is too short for a {kind}")
     start = int(rng.integers(low, high))
     sign = rng.choice([-1.0, 1.0])
-    sigma = float(np.std(base.values[: base.train_end]))
+    # the scale of the training stretch (population std: a normaliser, not a spread over seeds)
+    sigma = float(np.std(base.values[: base.train_end], ddof=0))
     values = base.values.copy()
     span = slice(start, start + length)
     if kind == "spike":

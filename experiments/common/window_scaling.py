@@ -42,8 +42,8 @@ def fit_scaler(history: np.ndarray, *, log: bool, anchored: bool) -> WindowScale
         raise ValueError("history: log scaling needs positive values")
     z = np.log(history) if log else history
     if anchored:
-        return WindowScaler(log, True, 0.0, float(np.std(np.diff(z)) + 1e-12))
-    return WindowScaler(log, False, float(np.mean(z)), float(np.std(z) + 1e-12))
+        return WindowScaler(log, True, 0.0, float(np.std(np.diff(z), ddof=0) + 1e-12))
+    return WindowScaler(log, False, float(np.mean(z)), float(np.std(z, ddof=0) + 1e-12))
 
 
 def _z(scaler: WindowScaler, values) -> np.ndarray:

@@ -33,16 +33,14 @@ or once every beam has finished.
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Callable
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
-from lstmjax.cells.base import check_positive_int
-from lstmjax.validation import check_key
+from lstmjax.cells.base import check_positive_int, check_real
+from lstmjax.validation import check_int_array, check_key
 
 
 class DecodeResult(NamedTuple):
@@ -103,25 +101,6 @@ def token_step(layer, params, embedding: jax.Array, readout) -> Callable:
     return step_fn
 
 
-def _check_tokens(start_tokens, argname: str = "start_tokens") -> None:
-    dtype = getattr(start_tokens, "dtype", None)
-    if dtype is None or not jnp.issubdtype(dtype, jnp.integer):
-        raise TypeError(
-            f"{argname}: expected an integer array [B], got {dtype or type(start_tokens).__name__}"
-        )
-    if start_tokens.ndim != 1:
-        raise ValueError(f"{argname}: expected shape [B], got {start_tokens.shape}")
-
-
-def _check_number(value, argname: str) -> float:
-    """A finite Python/NumPy real (checked without JAX, so also while tracing)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{argname}: expected a number, got {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{argname}: expected a finite number, got {value!r}")
-    return float(value)
-
-
 def _check_ids(eos_id, pad_id) -> tuple[int | None, int]:
     if eos_id is not None:
         if isinstance(eos_id, bool) or not isinstance(eos_id, int) or eos_id < 0:
@@ -133,7 +112,7 @@ def _check_ids(eos_id, pad_id) -> tuple[int | None, int]:
 
 def _decode(step_fn, carry, start_tokens, max_len, eos_id, pad_id, choose, key):
     """The loop shared by greedy and sampling: ``choose(logits, key) -> tokens``."""
-    _check_tokens(start_tokens)
+    check_int_array(start_tokens, "start_tokens", "[B]")
     max_len = check_positive_int(max_len, "max_len")
     eos_id, pad_id = _check_ids(eos_id, pad_id)
     B = start_tokens.shape[0]
@@ -214,7 +193,7 @@ def sample_decode(
       top_k: None or a positive int.
     """
     check_key(key)
-    temperature = _check_number(temperature, "temperature")
+    temperature = check_real(temperature, "temperature")
     if temperature <= 0:
         raise ValueError(f"temperature: expected a positive number, got {temperature}")
     if top_k is not None:
@@ -261,11 +240,11 @@ def beam_search(
     Returns:
       A ``BeamSearchResult``, beams sorted by score, best first.
     """
-    _check_tokens(start_tokens)
+    check_int_array(start_tokens, "start_tokens", "[B]")
     max_len = check_positive_int(max_len, "max_len")
     K = check_positive_int(beam_size, "beam_size")
     eos_id, pad_id = _check_ids(eos_id, pad_id)
-    alpha = _check_number(alpha, "alpha")
+    alpha = check_real(alpha, "alpha")
     if alpha < 0:
         raise ValueError(f"alpha: expected a number >= 0, got {alpha}")
     B = start_tokens.shape[0]

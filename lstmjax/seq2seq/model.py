@@ -32,7 +32,7 @@ from lstmjax.masking import length_mask
 from lstmjax.models.readout import linear_readout
 from lstmjax.seq2seq.attention import AttentionDecoder
 from lstmjax.seq2seq.decoding import token_step
-from lstmjax.validation import check_key, check_layer
+from lstmjax.validation import check_int_array, check_key, check_layer
 
 
 class EncoderDecoder(NamedTuple):
@@ -62,7 +62,7 @@ class EncoderDecoder(NamedTuple):
 
     def encode(self, params, src: jax.Array, src_lengths: jax.Array | None = None):
         """``src [B, S]`` ids -> the decoder's first carry (an ``AttentionCarry``)."""
-        _check_ids(src, "src")
+        check_int_array(src, "src", "[B, S]")
         memory, _ = self.encoder.apply(
             params["encoder"], params["src_embed"][src], lengths=src_lengths
         )
@@ -70,7 +70,7 @@ class EncoderDecoder(NamedTuple):
 
     def logits(self, params, src, src_lengths, tgt_in: jax.Array, tgt_lengths=None):
         """Teacher forcing: decoder inputs ``tgt_in [B, T]`` -> ``logits [B, T, V]``."""
-        _check_ids(tgt_in, "tgt_in")
+        check_int_array(tgt_in, "tgt_in", "[B, T]")
         carry = self.encode(params, src, src_lengths)
         hs, _ = self.decoder.apply(
             params["decoder"], params["tgt_embed"][tgt_in], initial_carry=carry, lengths=tgt_lengths
@@ -79,7 +79,7 @@ class EncoderDecoder(NamedTuple):
 
     def loss(self, params, src, src_lengths, tgt: jax.Array, tgt_lengths: jax.Array):
         """Mean cross-entropy per valid target token (module docstring); ``tgt [B, T]``."""
-        _check_ids(tgt, "tgt")
+        check_int_array(tgt, "tgt", "[B, T]")
         bos = jnp.full(tgt.shape[:1] + (1,), self.bos_id, tgt.dtype)
         tgt_in = jnp.concatenate([bos, tgt[:, :-1]], axis=1)
         logits = self.logits(params, src, src_lengths, tgt_in, tgt_lengths)
@@ -90,16 +90,6 @@ class EncoderDecoder(NamedTuple):
     def token_step(self, params):
         """``step_fn(carry, tokens [N]) -> (carry, logits [N, V])`` for the decoding functions."""
         return token_step(self.decoder, params["decoder"], params["tgt_embed"], params["out"])
-
-
-def _check_ids(ids, argname: str) -> None:
-    dtype = getattr(ids, "dtype", None)
-    if dtype is None or not jnp.issubdtype(dtype, jnp.integer):
-        raise TypeError(
-            f"{argname}: expected integer token ids [B, T], got {dtype or type(ids).__name__}"
-        )
-    if ids.ndim != 2:
-        raise ValueError(f"{argname}: expected shape [B, T], got {ids.shape}")
 
 
 def encoder_decoder(

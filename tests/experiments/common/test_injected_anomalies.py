@@ -29,7 +29,7 @@ def test_each_kind_changes_only_its_labelled_steps_in_the_test_stretch():
 
 def test_spike_and_level_shift_have_the_documented_size():
     base = base_series()
-    sigma = np.std(base.values[: base.train_end])
+    sigma = np.std(base.values[: base.train_end], ddof=0)
     spike = inject(base, "spike", 1, seed=0)
     assert np.max(np.abs(spike.values - base.values)) == pytest.approx(3 * sigma)
     shift = inject(base, "level_shift", 1, seed=0)
