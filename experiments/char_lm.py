@@ -17,6 +17,7 @@ score is reported with n=1 and no spread.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import pathlib
 import sys
@@ -33,11 +34,10 @@ import optax
 
 import lstmjax as lj
 from experiments.common import optim
-from experiments.common.compression import COMPRESSORS, bits_per_char
 from experiments.common.config import run_config
 from experiments.common.seeds import run_seeds
-from experiments.common.summary import format_mean_std
 from experiments.common.text import SOURCES, CharVocab, build_vocab, load_text, split_contiguous
+from experiments.common.text_baselines import block_sums, same_data_baselines
 from lstmjax import train
 from lstmjax.data.streams import num_windows, stream_rows, tbptt_windows
 from lstmjax.models.language_model import (
@@ -73,6 +73,7 @@ class Config:
     test_fraction: float = 0.05
     valid_chars: int = 50_000
     eval_rows: int = 16
+    warmup_chars: int = 10_000
     prompt: str = "And God said"
     sample_chars: int = 300
     temperature: float = 0.7
@@ -82,6 +83,7 @@ class Config:
     run_root: str = "runs"
     resume: bool = False
     stop_after: int = 0
+    results_file: str = "experiments/results/char_lm.json"
     quick: bool = False
     progress: bool = True
 
@@ -89,7 +91,8 @@ class Config:
         if self.source not in SOURCES:
             raise ValueError(f"source: expected one of {SOURCES}, got {self.source!r}")
         sizes = ("hidden_size", "num_layers", "embed_size", "batch_size", "seq_len", "num_steps")
-        for name in sizes + ("valid_chars", "eval_rows", "log_every", "checkpoint_every"):
+        counts = ("valid_chars", "eval_rows", "warmup_chars", "log_every", "checkpoint_every")
+        for name in sizes + counts:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: expected >= 1, got {getattr(self, name)}")
         if self.temperature <= 0 or self.learning_rate <= 0 or not 0 <= self.dropout < 1:
@@ -111,6 +114,8 @@ class Config:
             sample_chars=40,
             log_every=10,
             checkpoint_every=20,
+            warmup_chars=200,
+            results_file=str(pathlib.Path(self.run_root) / "char_lm" / "results.json"),
         )
 
 
@@ -120,25 +125,38 @@ def read_text(cfg: Config) -> tuple[str, str]:
     return load_text(cfg.source)
 
 
+class Splits(NamedTuple):
+    """The text's contiguous ``train``, ``valid`` and ``test`` blocks."""
+
+    train: str
+    valid: str
+    test: str
+
+
 class Built(NamedTuple):
-    """What ``build`` makes: the text's name, the text, its vocabulary, the model."""
+    """What ``build`` makes: the text's name, its blocks, the vocabulary of the
+    training block (plus an unknown symbol), the model."""
 
     name: str
-    text: str
+    splits: Splits
     vocab: CharVocab
     model: LanguageModel
 
 
 def build(cfg: Config) -> Built:
-    """The language model over stacked LSTMs, and the text whose vocabulary sizes it."""
+    """The language model over stacked LSTMs, and the text's blocks; the
+    vocabulary comes from the training block alone."""
     name, text = read_text(cfg)
-    vocab = build_vocab(text)
-    if not cfg.prompt or set(cfg.prompt) - set(vocab.chars):
-        raise ValueError(f"prompt: expected a non-empty string of {name}'s characters")
+    splits = Splits(*split_contiguous(text, cfg.valid_fraction, cfg.test_fraction))
+    vocab = build_vocab(splits.train, unknown=True)
+    if not cfg.prompt or set(cfg.prompt) - set(vocab.chars[:-1]):
+        raise ValueError(f"prompt: expected a non-empty string of {name}'s training characters")
     encoder = lj.stack(
         [lj.lstm(cfg.hidden_size) for _ in range(cfg.num_layers)], dropout=cfg.dropout
     )
-    return Built(name, text, vocab, language_model(vocab.size, encoder, embed_size=cfg.embed_size))
+    return Built(
+        name, splits, vocab, language_model(vocab.size, encoder, embed_size=cfg.embed_size)
+    )
 
 
 def make_eval(model, rows: int, seq_len: int):
@@ -168,12 +186,40 @@ def make_eval(model, rows: int, seq_len: int):
     return bpc
 
 
+def make_char_costs(model, seq_len: int):
+    """``(params, context [C], ids [N]) -> [N]`` bits of each character of ``ids``,
+    read as one stream after ``context`` (C >= 1), windows of ``seq_len``.
+
+    The carry starts at zero at ``context``'s first character and runs on
+    through ``ids``, so every character of ``ids`` is scored with what came
+    before it, as the n-gram and compressor baselines score it.
+    """
+
+    @jax.jit
+    def window_bits(params, carry, inputs, targets):
+        logits, carry = model.apply(params, inputs[None], carry)
+        nll = optax.softmax_cross_entropy_with_integer_labels(logits[0], targets)
+        return nll / math.log(2), carry
+
+    def costs(params, context, ids) -> np.ndarray:
+        if len(context) < 1 or len(ids) < 1:
+            raise ValueError("context, ids: expected non-empty id arrays")
+        stream = np.r_[context, ids].astype(np.int32)
+        carry, bits = model.initial_carry(1), []
+        for start in range(0, len(stream) - 1, seq_len):
+            stop = min(start + seq_len, len(stream) - 1)
+            out, carry = window_bits(
+                params, carry, stream[start:stop], stream[start + 1 : stop + 1]
+            )
+            bits.append(np.asarray(out))
+        return np.concatenate(bits)[-len(ids) :]
+
+    return costs
+
+
 def train_seed(cfg: Config, built: Built, seed: int, run_dir: pathlib.Path) -> dict:
     """Trains (or resumes) one seed; scores the test text when the run is complete."""
-    name, text, vocab, model = built
-    train_text, valid_text, test_text = split_contiguous(
-        text, cfg.valid_fraction, cfg.test_fraction
-    )
+    name, (train_text, valid_text, test_text), vocab, model = built
     train_ids, valid_ids, test_ids = (vocab.encode(t) for t in (train_text, valid_text, test_text))
     rows = stream_rows(train_ids, cfg.batch_size)
     windows_per_epoch = num_windows(rows, cfg.seq_len)
@@ -226,7 +272,7 @@ def train_seed(cfg: Config, built: Built, seed: int, run_dir: pathlib.Path) -> d
         examples_per_step=cfg.batch_size * cfg.seq_len,
         progress=cfg.progress,
         plot_keys=("loss", "bpc"),
-        ignore=("resume", "stop_after", "progress"),
+        ignore=("resume", "stop_after", "progress", "results_file"),
     )
     train_wall = time.perf_counter() - start
     train_bpcs = [r["bpc"] for r in result.records if r["split"] == "train"]
@@ -242,8 +288,16 @@ def train_seed(cfg: Config, built: Built, seed: int, run_dir: pathlib.Path) -> d
         "device": str(jax.devices()[0]),
     }
     if int(result.state.step) == cfg.num_steps:
-        summary["test_bpc"] = bpc(result.best_params, test_ids)
-        summary["compressors_bpc"] = {c: bits_per_char(test_text, c) for c in COMPRESSORS}
+        costs = make_char_costs(model, 4 * cfg.seq_len)
+        valid_bits = costs(result.best_params, train_ids[-cfg.warmup_chars :], valid_ids)
+        test_bits = costs(result.best_params, valid_ids[-cfg.warmup_chars :], test_ids)
+        summary["valid_bpc"] = float(valid_bits.mean())
+        summary["test_bpc"] = float(test_bits.mean())
+        summary["test_block_bits"] = block_sums(test_bits).tolist()
+        summary["unknown_chars"] = {
+            "valid": vocab.count_unknown(valid_text),
+            "test": vocab.count_unknown(test_text),
+        }
         tokens = sample(
             model,
             result.best_params,
@@ -256,8 +310,36 @@ def train_seed(cfg: Config, built: Built, seed: int, run_dir: pathlib.Path) -> d
     return summary
 
 
+# Config fields that do not change what a seed computes: seeds that differ only
+# in these share one results file.
+PER_RUN_FIELDS = ("seed", "resume", "stop_after", "progress", "run_root", "results_file")
+
+
+def merge_seed(results: dict, cfg: Config, built: Built, row: dict) -> dict:
+    """``results`` (the results file's contents, ``{}`` for none) with ``row`` as
+    seed ``cfg.seed``'s entry; the same-data baselines computed once per split.
+
+    Raises ``ValueError`` naming ``results_file`` if the file holds seeds of
+    another configuration or text.
+    """
+    shared = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in PER_RUN_FIELDS}
+    split = {"text": built.name, "chars": {k: len(v) for k, v in built.splits._asdict().items()}}
+    if results and (results.get("config") != shared or results.get("split") != split):
+        raise ValueError(
+            f"results_file: {cfg.results_file} holds seeds of another configuration or text; "
+            "pass another --results_file"
+        )
+    merged = dict(results) or {"config": shared, "split": split, "seeds": {}}
+    if "baselines" not in merged:
+        merged["baselines"] = same_data_baselines(*built.splits, built.vocab)
+    merged["seeds"] = {**merged["seeds"], str(cfg.seed): row}
+    return merged
+
+
 def run(cfg: Config) -> dict:
-    """Trains ``cfg.seed`` (or resumes it); returns and writes the run's ``results.json``."""
+    """Trains ``cfg.seed`` (or resumes it); writes the run's ``results.json`` and,
+    once the seed is complete, its entry in ``cfg.results_file``. Returns the
+    seed's summary, with the results file's baselines once complete."""
     if cfg.quick:
         cfg = cfg.quick_version()
     built = build(cfg)
@@ -265,7 +347,13 @@ def run(cfg: Config) -> dict:
     (row,) = run_seeds([cfg.seed], lambda seed: train_seed(cfg, built, seed, run_dir))
     summary = {"config": dataclasses.asdict(cfg), **row}
     write_json(run_dir / "results.json", summary)
-    return summary
+    if "test_bpc" not in row:
+        return summary
+    results_file = pathlib.Path(cfg.results_file)
+    results = json.loads(results_file.read_text()) if results_file.exists() else {}
+    merged = merge_seed(results, cfg, built, row)
+    write_json(results_file, merged)
+    return {**summary, "baselines": merged["baselines"]}
 
 
 def parse_config(argv=None) -> Config:
@@ -281,10 +369,11 @@ def main(argv=None) -> None:
     if "test_bpc" not in s:
         print(f"stopped at step {s['steps_done']}; finish with --resume")
         return
-    baselines = ", ".join(f"{c} {v:.3f}" for c, v in s["compressors_bpc"].items())
+    baselines = ", ".join(f"{c} {v['test_bpc']:.3f}" for c, v in s["baselines"].items())
     print(
-        f"{s['text']}: test bits/char {format_mean_std([s['test_bpc']])} "
-        f"(best step {s['best_step']}); {baselines}"
+        f"{s['text']} seed {s['config']['seed']}: test bits/char {s['test_bpc']:.3f} "
+        f"(best step {s['best_step']}); same-data baselines: {baselines}; "
+        f"all seeds: {s['config']['results_file']}"
     )
     print(f"sample (T={s['config']['temperature']}):\n{s['sample']}")
 

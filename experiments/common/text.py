@@ -74,8 +74,18 @@ def load_text(source: str = "auto") -> tuple[str, str]:
             raise MissingDataPackage(f"{bible_error}; fallback: {fortune_error}") from None
 
 
+UNKNOWN = "\ufffd"
+
+
 class CharVocab(NamedTuple):
-    """The characters of a text, sorted; id ``i`` is ``chars[i]``."""
+    """The characters of a text, sorted; id ``i`` is ``chars[i]``.
+
+    A vocabulary built with ``unknown=True`` ends with ``UNKNOWN`` (U+FFFD),
+    the id every character outside it encodes to: a vocabulary taken from the
+    training block alone still encodes validation and test text, and a model
+    pays for a character it never saw in training at the unknown symbol's
+    probability.
+    """
 
     chars: str
 
@@ -83,22 +93,34 @@ class CharVocab(NamedTuple):
     def size(self) -> int:
         return len(self.chars)
 
+    @property
+    def has_unknown(self) -> bool:
+        return self.chars.endswith(UNKNOWN)
+
     def encode(self, text: str) -> np.ndarray:
-        """``str -> [N]`` int32 ids; raises on a character outside the vocabulary."""
+        """``str -> [N]`` int32 ids; a character outside the vocabulary encodes to
+        ``UNKNOWN``'s id, or raises if the vocabulary has none."""
         index = {c: i for i, c in enumerate(self.chars)}
         unknown = set(text) - set(index)
-        if unknown:
+        if unknown and not self.has_unknown:
             raise ValueError(f"text: characters outside the vocabulary: {sorted(unknown)[:10]}")
-        return np.fromiter((index[c] for c in text), dtype=np.int32, count=len(text))
+        other = len(self.chars) - 1
+        return np.fromiter((index.get(c, other) for c in text), dtype=np.int32, count=len(text))
+
+    def count_unknown(self, text: str) -> int:
+        """How many characters of ``text`` are outside the vocabulary."""
+        known = set(self.chars) - {UNKNOWN} if self.has_unknown else set(self.chars)
+        return sum(c not in known for c in text)
 
     def decode(self, ids) -> str:
         """``[N]`` ids -> ``str``."""
         return "".join(self.chars[int(i)] for i in ids)
 
 
-def build_vocab(text: str) -> CharVocab:
-    """The vocabulary of every character in ``text``."""
-    return CharVocab("".join(sorted(set(text))))
+def build_vocab(text: str, *, unknown: bool = False) -> CharVocab:
+    """The vocabulary of every character in ``text``, plus ``UNKNOWN`` last if ``unknown``."""
+    chars = "".join(sorted(set(text) - {UNKNOWN}))
+    return CharVocab(chars + UNKNOWN if unknown else chars)
 
 
 def split_contiguous(items, valid_fraction: float, test_fraction: float):

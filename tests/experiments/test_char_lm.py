@@ -1,6 +1,8 @@
+import dataclasses
 import json
 import random
 
+import chex
 import jax
 import numpy as np
 import optax
@@ -31,18 +33,53 @@ def _cfg(text_file, root, **changes):
     )
 
 
-def test_quick_run_lowers_the_loss_and_reports_compressors(text_file, tmp_path):
+def test_quick_run_lowers_the_loss_and_scores_the_same_data_baselines(text_file, tmp_path):
     summary = char_lm.run(_cfg(text_file, tmp_path))
     assert summary["last_train_bpc"] < summary["first_train_bpc"]
-    assert set(summary["compressors_bpc"]) == {"xz -9", "bzip2 -9"}
+    assert set(summary["baselines"]) == {
+        "kneser-ney", "witten-bell", "ppmd", "xz -9", "xz -9e", "bzip2 -9"
+    }  # fmt: skip
     assert summary["sample"].startswith("the lord") and len(summary["sample"]) == 8 + 40
     run_dir = tmp_path / "char_lm" / "generated.txt-seed0"
     assert json.loads((run_dir / "results.json").read_text())["test_bpc"] > 0
+    # the seed's test bits add up over the blocks the baselines are paired on
+    results = json.loads((tmp_path / "char_lm" / "results.json").read_text())
+    seed = results["seeds"]["0"]
+    chars = results["split"]["chars"]["test"]
+    assert sum(seed["test_block_bits"]) / chars == pytest.approx(seed["test_bpc"])
+    assert len(seed["test_block_bits"]) == len(results["baselines"]["ppmd"]["test_block_bits"])
+
+
+def test_seeds_of_one_config_share_a_results_file_and_others_are_refused(
+    text_file, tmp_path
+):
+    cfg = _cfg(text_file, tmp_path).quick_version()
+    built = char_lm.build(cfg)
+    baselines = {"ppmd": {"test_bpc": 1.0}}  # computed once, kept for later seeds
+    first = char_lm.merge_seed({}, cfg, built, {"test_bpc": 2.0})
+    first["baselines"] = baselines
+    both = char_lm.merge_seed(first, dataclasses.replace(cfg, seed=1), built, {"test_bpc": 3.0})
+    assert both["seeds"] == {"0": {"test_bpc": 2.0}, "1": {"test_bpc": 3.0}}
+    assert both["baselines"] is baselines
+    with pytest.raises(ValueError, match="results_file"):
+        char_lm.merge_seed(both, dataclasses.replace(cfg, hidden_size=64), built, {})
+
+
+def test_char_costs_carry_the_state_across_windows_from_the_context():
+    """Windowed scoring equals one pass of the model over context + ids."""
+    model = language_model(5, lj.stack([lj.lstm(4), lj.lstm(3)]), embed_size=3)
+    params = model.init(jax.random.key(0))
+    ids = np.random.default_rng(0).integers(0, 5, 40).astype(np.int32)
+    got = char_lm.make_char_costs(model, 7)(params, ids[:9], ids[9:])
+    logits, _ = model.apply(params, ids[None, :-1], model.initial_carry(1))
+    nats = optax.softmax_cross_entropy_with_integer_labels(logits[0], ids[1:])
+    chex.assert_shape(got, (31,))
+    np.testing.assert_allclose(got, np.asarray(nats[8:]) / np.log(2), rtol=1e-5)
 
 
 @pytest.mark.slow
 def test_interrupted_run_resumes_to_the_same_result(text_file, tmp_path):
-    whole = char_lm.run(_cfg(text_file, tmp_path / "a"))
+    whole = char_lm.run(_cfg(text_file, tmp_path / "a"))  # results_file under run_root
     stopped = char_lm.run(_cfg(text_file, tmp_path / "b", stop_after=20))
     assert "test_bpc" not in stopped and stopped["steps_done"] == 20
     resumed = char_lm.run(_cfg(text_file, tmp_path / "b", resume=True))

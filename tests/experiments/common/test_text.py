@@ -56,3 +56,11 @@ def test_auto_falls_back_to_fortunes_then_names_every_package(monkeypatch):
         text.load_text("auto")
     with pytest.raises(ValueError, match="source"):
         text.load_text("shakespeare")
+
+
+def test_a_training_vocabulary_encodes_unseen_characters_as_unknown():
+    vocab = text.build_vocab("abcab", unknown=True)
+    assert vocab.size == 4 and vocab.chars[-1] == text.UNKNOWN and vocab.has_unknown
+    np.testing.assert_array_equal(vocab.encode("cazb"), [2, 0, 3, 1])
+    assert vocab.count_unknown("cazb!") == 2
+    assert not text.build_vocab("abc").has_unknown
