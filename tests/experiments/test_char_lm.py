@@ -50,9 +50,7 @@ def test_quick_run_lowers_the_loss_and_scores_the_same_data_baselines(text_file,
     assert len(seed["test_block_bits"]) == len(results["baselines"]["ppmd"]["test_block_bits"])
 
 
-def test_seeds_of_one_config_share_a_results_file_and_others_are_refused(
-    text_file, tmp_path
-):
+def test_seeds_of_one_config_share_a_results_file_and_others_are_refused(text_file, tmp_path):
     cfg = _cfg(text_file, tmp_path).quick_version()
     built = char_lm.build(cfg)
     baselines = {"ppmd": {"test_bpc": 1.0}}  # computed once, kept for later seeds
