@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+from experiments.common.char_lm_table import paired_test, table_row, verdict
+from experiments.common.text_baselines import block_bounds
+
+CHARS = 9000  # 5 blocks: 4 of 2000 characters and one of 1000
+
+
+def fake_results(lstm_bpc=(1.5, 1.6), ppmd_bpc=1.62):
+    lengths = np.array([b - a for a, b in block_bounds(CHARS)], dtype=float)
+    noise = np.array([0.05, -0.05, 0.02, -0.02, 0.0])
+
+    def blocks(bpc):
+        return ((bpc + noise) * lengths).tolist()
+
+    seeds = {
+        str(i): {"test_bpc": b, "test_block_bits": blocks(b), "train_wall_s": 3000.0}
+        for i, b in enumerate(lstm_bpc)
+    }
+    return {
+        "config": {
+            "num_layers": 2, "hidden_size": 256, "num_steps": 6000,
+            "schedule": "cosine", "learning_rate": 3e-3,
+        },
+        "split": {"text": "kjv", "chars": {"train": 90000, "valid": 5000, "test": CHARS}},
+        "seeds": seeds,
+        "baselines": {
+            "ppmd": {"order": 8, "test_bpc": ppmd_bpc, "test_block_bits": blocks(ppmd_bpc)},
+            "kneser-ney": {"order": 7, "test_bpc": 1.83, "test_block_bits": blocks(1.83)},
+            "xz -9e": {"test_bpc": 1.97},
+        },
+    }  # fmt: skip
+
+
+def test_row_names_the_seeds_and_every_baseline_best_first():
+    row = table_row(fake_results())
+    assert "| 0,1 | test **1.550 ± 0.071 (n=2)** (2x256 LSTM, 6000 steps, cosine lr 0.003)" in row
+    assert "same data: PPMd var. I, order 8 1.620; Kneser-Ney 7-gram 1.830; `xz -9e` 1.970 |" in row
+    assert row.endswith("| 50 min per seed |")
+
+
+def test_the_paired_test_uses_the_seed_mean_against_the_strongest_block_scored_baseline():
+    best, test = paired_test(fake_results())
+    assert best == "ppmd" and test["blocks"] == 5
+    # every block differs by the same 0.07 bits per char (the noise is shared)
+    assert test["mean_difference"] == pytest.approx(-0.07)
+    assert test["low"] == pytest.approx(-0.07) and test["high"] == pytest.approx(-0.07)
+
+
+def test_the_verdict_says_plainly_whether_the_goal_is_met():
+    missed = verdict(fake_results())
+    assert "-0.070 bits/char" in missed
+    assert missed.endswith("is NOT met: the LSTM is 0.070 bits/char better.")
+    worse = verdict(fake_results(lstm_bpc=(1.7,)))
+    assert worse.startswith("- LSTM (1 seed,") and worse.endswith("0.080 bits/char worse.")
+    met = verdict(fake_results(lstm_bpc=(1.4, 1.45)))
+    assert met.endswith("p < 0.01) is met.")
