@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 
 INPUT_INITS = ("glorot_uniform", "glorot_normal", "lecun_normal", "lecun_uniform")
-RECURRENT_INITS = ("orthogonal", "glorot_uniform", "lecun_normal")
+RECURRENT_INITS = ("orthogonal", "glorot_uniform", "lecun_normal", "identity")
 
 
 def orthogonal(key: jax.Array, shape: tuple[int, int], dtype=jnp.float32) -> jax.Array:
@@ -49,16 +49,24 @@ def gate_matrix(
     """A fused gate matrix ``[fan_in, num_gates * hidden_size]``.
 
     Each gate's ``[fan_in, hidden_size]`` block is drawn independently with
-    ``kind`` (one of ``INPUT_INITS`` or ``RECURRENT_INITS``).
+    ``kind`` (one of ``INPUT_INITS`` or ``RECURRENT_INITS``); ``"identity"``
+    makes every block the identity (square blocks only: the IRNN of Le, Jaitly
+    & Hinton 2015, a ReLU RNN whose ``w_hh`` starts as ``I``).
     """
     keys = jax.random.split(key, num_gates)
-    if kind == "orthogonal":
+    if kind == "identity":
+        if fan_in != hidden_size:
+            raise ValueError(
+                f"initializer: 'identity' needs a square block, got [{fan_in}, {hidden_size}]"
+            )
+        blocks = [jnp.eye(hidden_size, dtype=dtype)] * num_gates
+    elif kind == "orthogonal":
         blocks = [orthogonal(k, (fan_in, hidden_size), dtype) for k in keys]
     elif kind in INPUT_INITS:
         blocks = [_scaled(k, (fan_in, hidden_size), kind, fan_in, hidden_size, dtype) for k in keys]
     else:
         raise ValueError(
-            f"initializer: expected one of {INPUT_INITS + ('orthogonal',)}, got {kind!r}"
+            f"initializer: expected one of {INPUT_INITS + RECURRENT_INITS}, got {kind!r}"
         )
     return jnp.concatenate(blocks, axis=1)
 

@@ -113,6 +113,20 @@ def test_recurrent_blocks_are_orthogonal():
         np.testing.assert_allclose(block.T @ block, np.eye(16), atol=1e-5)
 
 
+def test_irnn_starts_as_a_relu_rnn_that_carries_its_state_unchanged():
+    """Identity ``w_hh``, zero bias, zero input: ``h_t = relu(h_{t-1}) = h_{t-1}`` for h >= 0."""
+    cell = lj.simple_rnn(6, nonlinearity="relu", recurrent_init="identity")
+    params = cell.init(jax.random.key(0), 3)
+    np.testing.assert_array_equal(params.w_hh, np.eye(6))
+    h0 = jnp.abs(jax.random.normal(jax.random.key(1), (2, 6)))
+    ys, h = lj.rnn(cell, params, jnp.zeros((2, 50, 3)), initial_carry=h0)
+    np.testing.assert_array_equal(h, h0)
+    lstm_params = lj.lstm(4, recurrent_init="identity").init(jax.random.key(0), 3)
+    np.testing.assert_array_equal(lstm_params.w_hh, np.tile(np.eye(4), 4))  # per gate
+    with pytest.raises(ValueError, match="identity"):  # w_hh [P, 4H] with P = 2 != H
+        lj.lstm(4, proj_size=2, recurrent_init="identity").init(jax.random.key(0), 3)
+
+
 def test_chrono_init_spreads_forget_bias_and_mirrors_input_bias():
     T_max = 100
     params = lj.lstm(64, chrono=T_max).init(jax.random.key(0), 2)
