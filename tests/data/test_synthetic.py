@@ -32,6 +32,37 @@ def test_adding_baseline_is_one_sixth():
     assert abs(mse - synthetic.ADDING_BASELINE_MSE) < 0.005
 
 
+@settings(max_examples=6, deadline=None)
+@given(st.integers(22, 120), st.integers(1, 6), st.integers(0, 1000))
+def test_adding_hs97_follows_the_papers_layout(T, B, seed):
+    xs, y, lengths = (np.asarray(a) for a in synthetic.adding_hs97(jax.random.key(seed), B, T))
+    assert xs.shape == (B, T + T // 10, 2) and y.shape == (B, 1) and lengths.shape == (B,)
+    for x, target, n in zip(xs, y[:, 0], lengths):
+        assert T <= n <= T + T // 10
+        values, marks = x[:, 0], x[:, 1]
+        assert not np.any(x[n:])  # zero past the length
+        assert np.all(np.abs(values[:n]) <= 1)
+        first, second = np.flatnonzero(marks == 1)
+        assert first < 10 and second < T // 2 - 1 or second < 10 and first < T // 2 - 1
+        ends = {0, n - 1} - {first, second}
+        assert set(np.flatnonzero(marks == -1)) == ends
+        assert np.count_nonzero(marks) == 2 + len(ends)
+        if first == 0:
+            assert values[0] == 0  # a marked first pair has X1 = 0
+        np.testing.assert_allclose(target, 0.5 + (values[first] + values[second]) / 4, rtol=1e-6)
+
+
+def test_adding_hs97_baselines_are_what_predicting_one_half_scores():
+    for T in (24, 40):
+        _, y, _ = synthetic.adding_hs97(jax.random.key(T), 100_000, T)
+        error = np.abs(np.asarray(y, np.float64) - 0.5)
+        mse, wrong = synthetic.hs97_baselines(T)
+        assert abs(np.mean(error**2) - mse) < 0.0005  # ~3.5 standard errors
+        assert abs(np.mean(error > synthetic.HS97_TOLERANCE) - wrong) < 0.005
+    with pytest.raises(ValueError, match="min_steps"):
+        synthetic.adding_hs97(jax.random.key(0), 2, 21)
+
+
 def test_delayed_recall_layout():
     delay, length, n = 7, 4, 5
     xs, symbols = synthetic.delayed_recall(
