@@ -35,7 +35,7 @@ $(STAMP): pyproject.toml Makefile
 
 demo: $(STAMP)
 	$(PY) experiments/long_memory.py --task adding --T 100 --steps 800 --cells lstm,rnn \
-		--seed 0 --run-name demo --resume
+		--seed 0 --run-name demo --resume --results-file runs/long_memory/demo-results.json
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check lstmjax tests benchmarks experiments

@@ -12,19 +12,31 @@ the step, so a checkpoint's data position is its step count:
 
 - ``adding``: sum of two marked values among ``T`` (regression, test MSE;
   baseline: always predict 1, MSE 1/6);
+- ``adding_hs``: the adding problem in Hochreiter & Schmidhuber's 1997 form
+  (lengths ``T .. 1.1 T``, read at each sequence's end; test fraction of
+  sequences off by more than 0.04; baseline: always 0.5, about 0.85 wrong).
+  Solved when at most 3 of 2560 validation sequences are wrong (their
+  Table 7 criterion); the row reports the training sequences seen until then;
 - ``recall``: reproduce 10 symbols (of 8) after ``T`` blanks (test accuracy
   on the recalled symbols; baseline: guess, 1/8);
 - ``order``: the order of two X/Y symbols among ``T`` distractors (test
-  accuracy; baseline: guess, 1/4).
+  accuracy; baseline: guess, 1/4). Solved when at most 1 of 2560
+  validation sequences is misclassified (H&S 1997 Table 9 reports 1/2560).
 
-Every cell gets the same steps, batch, hidden size, Adam learning rate,
-schedule and gradient clipping (``experiments.common.optim``); the LSTM uses
-chrono initialisation (``chrono=T``). The params with the lowest validation
+Cells: ``lstm`` (chrono initialisation, ``chrono=T``), ``gru``, ``rnn`` (tanh,
+same hidden size), and the plain RNN's fair chances at the LSTM's parameter
+count: ``rnn_matched`` (tanh) and ``irnn_matched`` (ReLU, identity ``w_hh``:
+Le, Jaitly & Hinton 2015). Every cell gets the same steps, batch, Adam
+schedule and gradient clipping (``experiments.common.optim``); with
+``--lrs`` each cell trains once per learning rate and keeps the one with the
+lowest validation loss (the grid is in its row). The params with the lowest validation
 loss are scored on a separate test set; model selection never sees the test
 set. Each cell's run lives in ``runs/long_memory/<run-name>/<cell>/``
 (metrics.jsonl, metrics.png, checkpoints); ``--resume`` continues them; the
 table goes to stdout and ``results.json``, the validation curves of all cells
-to ``compare.png``.
+to ``compare.png``. Finished rows also collect, by task, ``T`` and seed, in
+``--results_file`` (``experiments/results/long_memory.json``), from which
+``experiments.common.long_memory_table`` writes the experiments page's table.
 
 The script's shape is every experiment's: a frozen ``Config``, ``build(config)``
 (the cells compared), ``run(config) -> results`` and ``main(argv)``.
@@ -33,6 +45,8 @@ The script's shape is every experiment's: a frozen ``Config``, ``build(config)``
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
 import pathlib
 import sys
 import time
@@ -70,6 +84,7 @@ class Config:
     hidden: int = 128
     batch_size: int = 64
     lr: float = 2e-3
+    lrs: tuple = ()
     clip: float = 1.0
     schedule: str = "constant"
     chrono: bool = True
@@ -82,6 +97,7 @@ class Config:
     checkpoint_every: int = 500
     run_root: str = "runs"
     run_name: str = ""
+    results_file: str = ""
     resume: bool = False
     quick: bool = False
     progress: bool = True
@@ -92,6 +108,29 @@ class Config:
         if unknown := set(self.cells) - set(CELLS):
             raise ValueError(f"cells: expected some of {sorted(CELLS)}, got {sorted(unknown)}")
         optim.check_schedule(self.schedule)
+        try:  # the command line gives the grid as strings
+            object.__setattr__(self, "lrs", tuple(float(lr) for lr in self.lrs))
+        except ValueError:
+            raise ValueError(f"lrs: expected numbers, got {self.lrs}") from None
+        if any(not lr > 0 for lr in self.lrs) or not self.lr > 0:
+            raise ValueError(
+                f"lr, lrs: expected positive learning rates, got {self.lr}, {self.lrs}"
+            )
+
+    @property
+    def results_path(self) -> pathlib.Path:
+        """Where finished rows collect: ``results_file``, else the committed
+        results (a ``--quick`` run: beside its runs)."""
+        if self.results_file:
+            return pathlib.Path(self.results_file)
+        if self.quick:
+            return pathlib.Path(self.run_root) / EXPERIMENT / "results.json"
+        return pathlib.Path("experiments/results/long_memory.json")
+
+    @property
+    def learning_rates(self) -> tuple:
+        """The grid each cell trains over: ``lrs``, or just ``lr``."""
+        return tuple(self.lrs) or (self.lr,)
 
     @property
     def name(self) -> str:
@@ -101,23 +140,44 @@ class Config:
 QUICK = dict(T=20, steps=60, hidden=16, batch_size=16, eval_size=64, test_size=64, lr=1e-2)
 QUICK.update(log_every=10, eval_every=20, checkpoint_every=30, unroll=1)
 
+
+def matched_hidden(hidden: int, input_size: int) -> int:
+    """The plain RNN's hidden size ``H'`` whose parameter count
+    ``H'^2 + H' (D + 1)`` is nearest the LSTM's ``4 (H (D + H) + H)``."""
+    target = 4 * (hidden * (input_size + hidden) + hidden)
+    b = input_size + 1
+    return round((-b + math.sqrt(b * b + 4 * target)) / 2)
+
+
 CELLS: dict[str, Callable[[Config], lj.Cell]] = {
     "lstm": lambda c: lj.lstm(c.hidden, chrono=c.T if c.chrono and c.T > 2 else None),
     "rnn": lambda c: lj.simple_rnn(c.hidden),
     "gru": lambda c: lj.gru(c.hidden),
+    "rnn_matched": lambda c: lj.simple_rnn(matched_hidden(c.hidden, TASKS[c.task].input_size)),
+    "irnn_matched": lambda c: lj.simple_rnn(
+        matched_hidden(c.hidden, TASKS[c.task].input_size),
+        nonlinearity="relu",
+        recurrent_init="identity",
+    ),
 }
 
 
 class Task(NamedTuple):
-    """A task: its batches, the readout of the RNN outputs, the loss, the trivial baseline."""
+    """A task: its batches, the readout of the RNN outputs, the loss, the trivial
+    baseline, and (for H&S's criteria) how many of ``CRITERION_SIZE`` validation
+    sequences may be wrong for it to count as solved."""
 
     input_size: int
-    batch: Callable  # (key, batch_size, T) -> Batch
+    batch: Callable  # (key, batch_size, T) -> Batch or LengthBatch
     head: lj.Cell | object
-    predict: Callable  # (head, head_params, ys) -> predictions
+    predict: Callable  # (head, head_params, ys, lengths) -> predictions
     loss: Callable  # (predictions, targets) -> (loss, metrics)
     metric: str
-    baseline: float
+    baseline: Callable  # T -> the trivial predictor's metric
+    solved_at_most_wrong: int | None = None
+
+
+CRITERION_SIZE = 2560  # H&S 1997's test sets: a criterion task validates and tests on this many
 
 
 def mse_loss(pred, targets):
@@ -130,15 +190,36 @@ def classification_loss(logits, labels):
     return ce, {"accuracy": jnp.mean(jnp.argmax(logits, -1) == labels)}
 
 
+def tolerance_loss(pred, targets):
+    """MSE, and the fraction of sequences off by more than H&S's 0.04."""
+    mse, metrics = mse_loss(pred, targets)
+    wrong = jnp.mean(jnp.abs(pred - targets) > synthetic.HS97_TOLERANCE)
+    return mse, {**metrics, "wrong": wrong}
+
+
+def last_step(head, p, ys, lengths):
+    return head.apply(p, ys, lengths=lengths)
+
+
 TASKS = {
     "adding": Task(
         2,
         synthetic.adding,
         last_step_readout(1, bias=1.0),
-        lambda head, p, ys: head.apply(p, ys),
+        last_step,
         mse_loss,
         "mse",
-        synthetic.ADDING_BASELINE_MSE,
+        lambda T: synthetic.ADDING_BASELINE_MSE,
+    ),
+    "adding_hs": Task(
+        2,
+        synthetic.adding_hs97,
+        last_step_readout(1, bias=0.5),
+        last_step,
+        tolerance_loss,
+        "wrong",
+        lambda T: synthetic.hs97_baselines(T)[1],
+        solved_at_most_wrong=3,
     ),
     "recall": Task(
         RECALL_SYMBOLS + 2,
@@ -146,19 +227,20 @@ TASKS = {
             key, b, t, num_symbols=RECALL_SYMBOLS, length=RECALL_LENGTH
         ),
         linear_readout(RECALL_SYMBOLS),
-        lambda head, p, ys: head.apply(p, ys[:, -RECALL_LENGTH:]),
+        lambda head, p, ys, lengths: head.apply(p, ys[:, -RECALL_LENGTH:]),
         classification_loss,
         "accuracy",
-        1.0 / RECALL_SYMBOLS,
+        lambda T: 1.0 / RECALL_SYMBOLS,
     ),
     "order": Task(
         8,
         synthetic.temporal_order,
         last_step_readout(4),
-        lambda head, p, ys: head.apply(p, ys),
+        last_step,
         classification_loss,
         "accuracy",
-        0.25,
+        lambda T: 0.25,
+        solved_at_most_wrong=1,
     ),
 }
 
@@ -168,21 +250,46 @@ def build(cfg: Config) -> dict[str, lj.Cell]:
     return {name: CELLS[name](cfg) for name in cfg.cells}
 
 
-def train_cell(cfg: Config, seed: int, cell_name: str, cell: lj.Cell) -> dict:
-    """Trains one cell on the task; returns its row of the results table."""
+def held_out_sizes(cfg: Config, task: Task) -> tuple[int, int]:
+    """Validation and test sizes: H&S's 2560 for a task with a solved criterion
+    (a ``--quick`` run keeps its small sets; its counts of 2560 are scaled up)."""
+    if task.solved_at_most_wrong is not None and not cfg.quick:
+        return CRITERION_SIZE, CRITERION_SIZE
+    return cfg.eval_size, cfg.test_size
+
+
+def wrong_fraction(task: Task, metrics: dict) -> float:
+    return metrics["wrong"] if task.metric == "wrong" else 1.0 - metrics["accuracy"]
+
+
+def sequences_until_solved(cfg: Config, task: Task, records: list[dict]) -> int | None:
+    """Training sequences seen at the first validation that meets the task's
+    criterion (at most ``solved_at_most_wrong`` of 2560 wrong); None if none did."""
+    if task.solved_at_most_wrong is None:
+        return None
+    for record in sorted((r for r in records if r["split"] == "val"), key=lambda r: r["step"]):
+        wrong = round(wrong_fraction(task, record) * CRITERION_SIZE)
+        if wrong <= task.solved_at_most_wrong:
+            return record["step"] * cfg.batch_size
+    return None
+
+
+def train_at(cfg: Config, seed: int, cell_name: str, cell: lj.Cell, lr: float) -> dict:
+    """Trains one cell at one learning rate; returns its row of the results table."""
     task = TASKS[cfg.task]
     k_init, k_head, k_train, k_data, k_val, k_test = jax.random.split(jax.random.key(seed), 6)
     params = {
         "cell": cell.init(k_init, task.input_size),
-        "head": task.head.init(k_head, cfg.hidden),
+        "head": task.head.init(k_head, cell.output_size),
     }
 
     def loss_fn(params, batch, key):
-        ys, _ = lj.rnn(cell, params["cell"], batch.inputs, unroll=cfg.unroll)
-        return task.loss(task.predict(task.head, params["head"], ys), batch.targets)
+        lengths = getattr(batch, "lengths", None)
+        ys, _ = lj.rnn(cell, params["cell"], batch.inputs, lengths=lengths, unroll=cfg.unroll)
+        return task.loss(task.predict(task.head, params["head"], ys, lengths), batch.targets)
 
     optimizer = optim.make_optimizer(
-        cfg.lr, max_grad_norm=cfg.clip, num_steps=cfg.steps, schedule=cfg.schedule
+        lr, max_grad_norm=cfg.clip, num_steps=cfg.steps, schedule=cfg.schedule
     )
     state = train.create_state(params, optimizer, key=k_train)
     batch_fn = jax.jit(
@@ -195,21 +302,23 @@ def train_cell(cfg: Config, seed: int, cell_name: str, cell: lj.Cell) -> dict:
         keys = jax.random.split(key, max(1, size // eval_batch))
         return [task.batch(k, eval_batch, cfg.T) for k in keys]
 
-    val, test = held_out(k_val, cfg.eval_size), held_out(k_test, cfg.test_size)
+    val_size, test_size = held_out_sizes(cfg, task)
+    val, test = held_out(k_val, val_size), held_out(k_test, test_size)
+    run_name = cell_name if len(cfg.learning_rates) == 1 else f"{cell_name}-lr{lr:g}"
     start = time.perf_counter()
     result = train.fit(
         state,
         train.make_train_step(loss_fn, optimizer),
         batch_fn,
         num_steps=cfg.steps,
-        run_dir=train.run_directory(cfg.run_root, EXPERIMENT, cfg.name) / cell_name,
-        config=run_config(cfg, cell=cell_name),
+        run_dir=train.run_directory(cfg.run_root, EXPERIMENT, cfg.name) / run_name,
+        config=run_config(cfg, cell=cell_name, lr=lr),
         log_every=cfg.log_every,
         checkpoint_every=cfg.checkpoint_every,
         eval_fn=lambda p: train.evaluate(eval_step, p, val),
         eval_every=cfg.eval_every,
         resume=cfg.resume,
-        ignore=("resume", "progress", "cells"),
+        ignore=("resume", "progress", "cells", "lrs", "results_file"),
         examples_per_step=cfg.batch_size,
         progress=cfg.progress,
         plot_keys=("loss", task.metric),
@@ -220,11 +329,16 @@ def train_cell(cfg: Config, seed: int, cell_name: str, cell: lj.Cell) -> dict:
         lambda xs: loss_fn(result.best_params, batch._replace(inputs=xs), None)[0], batch.inputs
     )
     train_records = [r for r in result.records if r["split"] == "train"]
-    return {
+    val_losses = [r["loss"] for r in result.records if r["split"] == "val"]
+    row = {
         "cell": cell_name,
+        "hidden": cell.output_size,
+        "params": sum(x.size for x in jax.tree.leaves(params["cell"])),
+        "lr": lr,
         "test_" + task.metric: scores[task.metric],
         "test_loss": scores["loss"],
         "best_step": result.best_step,
+        "best_val_loss": min(val_losses),
         "grad_first_over_last": float(sensitivity[0] / sensitivity[-1]),
         "first_train_loss": train_records[0]["loss"],
         "last_train_loss": train_records[-1]["loss"],
@@ -232,6 +346,19 @@ def train_cell(cfg: Config, seed: int, cell_name: str, cell: lj.Cell) -> dict:
         "this_process_s": time.perf_counter() - start,
         "records": result.records,
     }
+    if task.solved_at_most_wrong is not None:
+        row["test_wrong_of_2560"] = round(wrong_fraction(task, scores) * CRITERION_SIZE)
+        row["sequences_until_solved"] = sequences_until_solved(cfg, task, result.records)
+    return row
+
+
+def train_cell(cfg: Config, seed: int, cell_name: str, cell: lj.Cell) -> dict:
+    """Trains one cell at every learning rate of the grid; returns the row of
+    the one with the lowest validation loss, with the grid's scores."""
+    rows = [train_at(cfg, seed, cell_name, cell, lr) for lr in cfg.learning_rates]
+    best = min(rows, key=lambda row: row["best_val_loss"])
+    grid = [{"lr": row["lr"], "best_val_loss": row["best_val_loss"]} for row in rows]
+    return {**best, "lr_grid": grid}
 
 
 def _ratio(x: float) -> str:
@@ -250,7 +377,7 @@ def format_table(cfg: Config, rows: list[dict]) -> str:
     ]
     for row in rows:
         lines.append(
-            f"| {row['cell']} | {row[key]:.4g} | {task.baseline:.4g} | {row['best_step']} "
+            f"| {row['cell']} | {row[key]:.4g} | {task.baseline(cfg.T):.4g} | {row['best_step']} "
             f"| {_ratio(row['grad_first_over_last'])} | {row['wall_time_s']:.0f} s |"
         )
     return "\n".join(lines)
@@ -267,7 +394,9 @@ def plot_comparison(cfg: Config, rows: list[dict], path: pathlib.Path) -> None:
     for row in rows:
         val = [(r["step"], r[metric]) for r in row["records"] if r["split"] == "val"]
         ax.plot(*zip(*val), label=row["cell"])
-    ax.axhline(TASKS[cfg.task].baseline, color="gray", linestyle="--", label="trivial baseline")
+    ax.axhline(
+        TASKS[cfg.task].baseline(cfg.T), color="gray", linestyle="--", label="trivial baseline"
+    )
     if metric == "mse":
         ax.set_yscale("log")
     ax.set(xlabel="step", ylabel=f"validation {metric}", title=f"{cfg.task}, T={cfg.T}")
@@ -277,8 +406,34 @@ def plot_comparison(cfg: Config, rows: list[dict], path: pathlib.Path) -> None:
     plt.close(fig)
 
 
+# Config fields that do not change what a cell computes: runs that differ only
+# in these share an entry of the results file.
+PER_RUN_FIELDS = ("seed", "cells", "resume", "progress", "run_root", "run_name", "results_file")
+
+
+def merge_rows(results: dict, cfg: Config, rows: list[dict]) -> dict:
+    """``results`` (the results file's contents, ``{}`` for none) with ``rows``
+    as seed ``cfg.seed``'s cells in the entry of ``cfg.task`` at ``cfg.T``.
+
+    Raises ``ValueError`` naming ``results_file`` if that entry holds runs of
+    another configuration (steps, hidden size, learning rates, ...).
+    """
+    shared = {k: v for k, v in run_config(cfg).items() if k not in PER_RUN_FIELDS}
+    key = f"{cfg.task} T={cfg.T}"
+    entry = results.get(key, {"task": cfg.task, "T": cfg.T, "config": shared, "seeds": {}})
+    if entry["config"] != shared:
+        raise ValueError(
+            f"results_file: {cfg.results_path}'s entry {key!r} holds runs of another "
+            "configuration; pass another --results_file"
+        )
+    seed = {**entry["seeds"].get(str(cfg.seed), {}), **{row["cell"]: row for row in rows}}
+    entry = {**entry, "seeds": {**entry["seeds"], str(cfg.seed): seed}}
+    return {**results, key: entry}
+
+
 def run(cfg: Config) -> dict:
-    """Trains every cell (one seed: ``cfg.seed``); writes ``compare.png`` and ``results.json``.
+    """Trains every cell (one seed: ``cfg.seed``); writes ``compare.png`` and
+    ``results.json``, and adds the rows to ``cfg.results_path``.
 
     Returns:
       ``{"config": .., "results": [one row per cell, without its records]}``,
@@ -295,6 +450,9 @@ def run(cfg: Config) -> dict:
     summary = [{k: v for k, v in row.items() if k != "records"} for row in rows]
     results = {"config": dataclasses.asdict(cfg), "results": summary}
     write_json(out / "results.json", results)
+    path = cfg.results_path
+    collected = json.loads(path.read_text()) if path.exists() else {}
+    write_json(path, merge_rows(collected, cfg, summary))
     return results
 
 

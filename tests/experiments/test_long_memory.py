@@ -6,6 +6,7 @@ import dataclasses
 import json
 import pathlib
 
+import jax
 import pytest
 
 from tests.experiments.experiment_module import load_experiment
@@ -30,7 +31,10 @@ def check_run(cfg, rows, cells):
     assert (out_dir / "compare.png").exists()
     assert (out_dir / cells.split(",")[0] / "metrics.png").exists()
     table = long_memory.format_table(cfg, rows)
-    assert "trivial baseline" in table and f"{long_memory.TASKS[cfg.task].baseline:.4g}" in table
+    baseline = long_memory.TASKS[cfg.task].baseline(cfg.T)
+    assert "trivial baseline" in table and f"{baseline:.4g}" in table
+    collected = json.loads(cfg.results_path.read_text())[f"{cfg.task} T={cfg.T}"]
+    assert set(collected["seeds"][str(cfg.seed)]) >= set(cells.split(","))
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +51,52 @@ def test_quick_adding_run_lowers_the_loss_and_writes_the_table(adding_run):
 def test_quick_run_lowers_the_loss_and_writes_the_table(tmp_path, task, cells):
     cfg = quick(tmp_path, "--task", task, "--cells", cells)
     check_run(cfg, long_memory.run(cfg)["results"], cells)
+
+
+def test_the_plain_rnns_fair_chance_picks_its_learning_rate_on_validation(tmp_path):
+    """H&S's adding form, the IRNN at the LSTM's parameter count, a 2-point grid."""
+    cfg = quick(tmp_path, "--task", "adding_hs", "--T", "24", "--cells", "irnn_matched")
+    cfg = dataclasses.replace(cfg, lrs=(1e-2, 1e-3))
+    (row,) = long_memory.run(cfg)["results"]
+    assert [g["lr"] for g in row["lr_grid"]] == [1e-2, 1e-3]
+    assert row["best_val_loss"] == min(g["best_val_loss"] for g in row["lr_grid"])
+    assert row["lr"] == min(row["lr_grid"], key=lambda g: g["best_val_loss"])["lr"]
+    lstm_params = sum(  # 4 (H (D + H) + H) at H = 16, D = 2
+        x.size for x in jax.tree.leaves(long_memory.CELLS["lstm"](cfg).init(jax.random.key(0), 2))
+    )
+    assert abs(row["params"] - lstm_params) <= row["hidden"] + 3
+    assert 0 <= row["test_wrong_of_2560"] <= 2560 and "sequences_until_solved" in row
+
+
+def test_sequences_until_solved_is_the_first_validation_meeting_the_criterion(tmp_path):
+    cfg = quick(tmp_path, "--task", "adding_hs", "--T", "24")
+    task = long_memory.TASKS["adding_hs"]
+    records = [
+        {"split": "train", "step": 10, "wrong": 0.0},
+        {"split": "val", "step": 20, "wrong": 4 / 2560},
+        {"split": "val", "step": 40, "wrong": 3 / 2560},
+        {"split": "val", "step": 60, "wrong": 0.0},
+    ]
+    assert long_memory.sequences_until_solved(cfg, task, records) == 40 * cfg.batch_size
+    assert long_memory.sequences_until_solved(cfg, task, records[:2]) is None
+    order = long_memory.TASKS["order"]
+    assert (
+        long_memory.sequences_until_solved(
+            cfg, order, [{"split": "val", "step": 5, "accuracy": 1 - 1 / 2560}]
+        )
+        == 5 * cfg.batch_size
+    )
+
+
+def test_rows_of_another_configuration_are_refused_by_the_results_file(tmp_path):
+    cfg = quick(tmp_path)
+    first = long_memory.merge_rows({}, cfg, [{"cell": "lstm", "test_mse": 0.1}])
+    more = long_memory.merge_rows(
+        first, dataclasses.replace(cfg, cells=("gru",)), [{"cell": "gru", "test_mse": 0.2}]
+    )
+    assert set(more[f"adding T={cfg.T}"]["seeds"]["0"]) == {"lstm", "gru"}
+    with pytest.raises(ValueError, match="results_file"):
+        long_memory.merge_rows(more, dataclasses.replace(cfg, steps=7), [])
 
 
 def test_resuming_a_finished_run_reproduces_its_scores(adding_run, capsys):
