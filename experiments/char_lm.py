@@ -187,34 +187,91 @@ def make_eval(model, rows: int, seq_len: int):
 
 
 def make_char_costs(model, seq_len: int):
-    """``(params, context [C], ids [N]) -> [N]`` bits of each character of ``ids``,
-    read as one stream after ``context`` (C >= 1), windows of ``seq_len``.
+    """``(params, context [C], ids [N], *, adapt_lr=0, decay=0) -> [N]`` bits of
+    each character of ``ids``, read as one stream after ``context`` (C >= 1),
+    windows of ``seq_len``.
 
     The carry starts at zero at ``context``'s first character and runs on
     through ``ids``, so every character of ``ids`` is scored with what came
     before it, as the n-gram and compressor baselines score it.
+
+    With ``adapt_lr > 0`` this is dynamic evaluation (Mikolov et al. 2010;
+    Krause et al. 2018, their SGD form): after scoring each window ``w`` the
+    params take one step on that window's bits, pulled back towards the
+    trained params ``theta_0``::
+
+        theta <- theta - adapt_lr * grad_theta sum_{t in w} bits_t + decay * (theta_0 - theta)
+
+    A character is still scored before the model has seen it (the way PPMd
+    adapts while it codes); ``theta`` restarts at ``theta_0`` on every call.
     """
 
-    @jax.jit
-    def window_bits(params, carry, inputs, targets):
+    def window_loss(params, carry, inputs, targets):
         logits, carry = model.apply(params, inputs[None], carry)
-        nll = optax.softmax_cross_entropy_with_integer_labels(logits[0], targets)
-        return nll / math.log(2), carry
+        bits = optax.softmax_cross_entropy_with_integer_labels(logits[0], targets) / math.log(2)
+        return bits.sum(), (bits, carry)
 
-    def costs(params, context, ids) -> np.ndarray:
+    @jax.jit
+    def static_window(params, params0, carry, inputs, targets):
+        _, (bits, carry) = window_loss(params, carry, inputs, targets)
+        return bits, carry, params
+
+    @jax.jit
+    def adapting_window(params, params0, carry, inputs, targets, adapt_lr, decay):
+        grad_fn = jax.value_and_grad(window_loss, has_aux=True)
+        (_, (bits, carry)), grads = grad_fn(params, carry, inputs, targets)
+        params = jax.tree.map(
+            lambda p, g, p0: p - adapt_lr * g + decay * (p0 - p), params, grads, params0
+        )
+        return bits, carry, params
+
+    def costs(params, context, ids, *, adapt_lr: float = 0.0, decay: float = 0.0):
         if len(context) < 1 or len(ids) < 1:
             raise ValueError("context, ids: expected non-empty id arrays")
+        if adapt_lr < 0 or not 0 <= decay < 1:
+            raise ValueError(f"adapt_lr, decay: expected >= 0 and [0, 1), got {adapt_lr}, {decay}")
         stream = np.r_[context, ids].astype(np.int32)
-        carry, bits = model.initial_carry(1), []
+        carry, bits, current = model.initial_carry(1), [], params
         for start in range(0, len(stream) - 1, seq_len):
             stop = min(start + seq_len, len(stream) - 1)
-            out, carry = window_bits(
-                params, carry, stream[start:stop], stream[start + 1 : stop + 1]
-            )
+            inputs, targets = stream[start:stop], stream[start + 1 : stop + 1]
+            if adapt_lr > 0:
+                rates = (np.float32(adapt_lr), np.float32(decay))
+                out, carry, current = adapting_window(
+                    current, params, carry, inputs, targets, *rates
+                )
+            else:
+                out, carry, current = static_window(current, params, carry, inputs, targets)
             bits.append(np.asarray(out))
         return np.concatenate(bits)[-len(ids) :]
 
     return costs
+
+
+# Dynamic evaluation's grid, chosen on validation (adapt_lr 0: static scoring).
+ADAPT_LRS = (0.0, 1e-4, 3e-4, 1e-3, 3e-3)
+ADAPT_DECAYS = (0.0, 1e-2)
+
+
+def dynamic_scores(cfg: Config, model, params, train_ids, valid_ids, test_ids) -> dict:
+    """Dynamic evaluation with ``(adapt_lr, decay)`` from the grid with the fewest
+    bits on the first ``valid_chars`` validation characters; that setting's test
+    bits, per block."""
+    context, costs = train_ids[-cfg.warmup_chars :], make_char_costs(model, cfg.seq_len)
+    grid = []
+    for lr in ADAPT_LRS:
+        for decay in ADAPT_DECAYS if lr >= 1e-3 else (0.0,):
+            bits = costs(params, context, valid_ids[: cfg.valid_chars], adapt_lr=lr, decay=decay)
+            grid.append({"adapt_lr": lr, "decay": decay, "valid_bpc": float(bits.mean())})
+    best = min(grid, key=lambda g: g["valid_bpc"])
+    rates = {k: best[k] for k in ("adapt_lr", "decay")}
+    test_bits = costs(params, valid_ids[-cfg.warmup_chars :], test_ids, **rates)
+    return {
+        **rates,
+        "grid": grid,
+        "test_bpc": float(test_bits.mean()),
+        "test_block_bits": block_sums(test_bits).tolist(),
+    }
 
 
 def train_seed(cfg: Config, built: Built, seed: int, run_dir: pathlib.Path) -> dict:
@@ -294,6 +351,9 @@ def train_seed(cfg: Config, built: Built, seed: int, run_dir: pathlib.Path) -> d
         summary["valid_bpc"] = float(valid_bits.mean())
         summary["test_bpc"] = float(test_bits.mean())
         summary["test_block_bits"] = block_sums(test_bits).tolist()
+        summary["dynamic"] = dynamic_scores(
+            cfg, model, result.best_params, train_ids, valid_ids, test_ids
+        )
         summary["unknown_chars"] = {
             "valid": vocab.count_unknown(valid_text),
             "test": vocab.count_unknown(test_text),

@@ -3,11 +3,12 @@
     python -m experiments.common.char_lm_table experiments/results/char_lm.json
 
 prints the results-table row of ``experiments/char_lm.py`` (the LSTM's test
-bits per character, ``mean +- sample std`` over the seeds done; every
-same-data baseline's) and the verdict: the paired bootstrap over test blocks
-of the LSTM (per-block bits averaged over seeds) against the strongest
-block-scored baseline, and whether it meets the goal of beating the best
-baseline by ``GOAL_MARGIN`` bits per char at ``p < GOAL_P``. Paste them into
+bits per character, static and with dynamic evaluation, ``mean +- sample
+std`` over the seeds done; every same-data baseline's) and the verdicts: the
+paired bootstrap over test blocks of each LSTM variant (per-block bits
+averaged over seeds) against the strongest block-scored baseline, and
+whether it meets the goal of beating the best baseline by ``GOAL_MARGIN``
+bits per char at ``p < GOAL_P``. Paste them into
 docs/guides/experiments.md; ``tests/experiments/common/test_char_lm_table.py``
 fails when the page differs from what the committed results give.
 """
@@ -45,8 +46,17 @@ def _label(name: str, stats: dict) -> str:
     return LABELS[name]
 
 
-def seed_bpcs(results: dict) -> list[float]:
-    return [results["seeds"][s]["test_bpc"] for s in sorted(results["seeds"], key=int)]
+VARIANTS = {"static": "static", "dynamic": "dynamic evaluation"}
+
+
+def _variant(seed: dict, variant: str) -> dict:
+    """A seed's scores of one variant: ``test_bpc`` and ``test_block_bits``."""
+    return seed if variant == "static" else seed[variant]
+
+
+def seed_bpcs(results: dict, variant: str = "static") -> list[float]:
+    seeds = sorted(results["seeds"], key=int)
+    return [_variant(results["seeds"][s], variant)["test_bpc"] for s in seeds]
 
 
 def table_row(results: dict) -> str:
@@ -63,33 +73,36 @@ def table_row(results: dict) -> str:
         f"| character LM (KJV Bible, Debian `bible-kjv`; test = last 5%, bits/char) "
         f"| `python experiments/char_lm.py --num_steps {cfg['num_steps']} --schedule "
         f"{cfg['schedule']} --learning_rate {cfg['learning_rate']:g} --seed N` "
-        f"| {','.join(seeds)} | test **{format_mean_std(seed_bpcs(results))}** ({model}) "
+        f"| {','.join(seeds)} | static **{format_mean_std(seed_bpcs(results))}**; "
+        f"dynamic evaluation **{format_mean_std(seed_bpcs(results, 'dynamic'))}** ({model}) "
         f"| same data: {cells} | {wall:.0f} min per seed |"
     )
 
 
-def paired_test(results: dict) -> tuple[str, dict]:
+def paired_test(results: dict, variant: str = "static") -> tuple[str, dict]:
     """The strongest block-scored baseline and the paired bootstrap over test
-    blocks of the LSTM's seed-mean per-block bits per char minus its."""
+    blocks of the LSTM's (``variant``'s) seed-mean per-block bits per char minus its."""
     blocks = block_bounds(results["split"]["chars"]["test"])
     lengths = np.array([b - a for a, b in blocks], dtype=np.float64)
     scored = {n: s for n, s in results["baselines"].items() if "test_block_bits" in s}
     best = min(scored, key=lambda n: scored[n]["test_bpc"])
-    ours = np.mean([results["seeds"][s]["test_block_bits"] for s in results["seeds"]], axis=0)
+    seeds = results["seeds"].values()
+    ours = np.mean([_variant(s, variant)["test_block_bits"] for s in seeds], axis=0)
     test = paired_bootstrap(ours / lengths, np.asarray(scored[best]["test_block_bits"]) / lengths)
     return best, test._asdict() | {"blocks": len(blocks)}
 
 
-def verdict(results: dict) -> str:
-    """One sentence: the paired test and whether the goal is met."""
-    best, test = paired_test(results)
+def verdict(results: dict, variant: str = "static") -> str:
+    """One sentence: the paired test of ``variant`` and whether the goal is met."""
+    best, test = paired_test(results, variant)
     overall = min(results["baselines"], key=lambda n: results["baselines"][n]["test_bpc"])
     p = f"p < {1 / test['n_resamples']:.0e}" if test["pvalue"] == 0 else f"p {test['pvalue']:.2g}"
     margin = -test["mean_difference"]
     met = margin >= GOAL_MARGIN and test["pvalue"] < GOAL_P and overall == best
     n = len(results["seeds"])
     return (
-        f"- LSTM ({n} seed{'s' * (n > 1)}, per-block bits averaged over seeds) minus "
+        f"- LSTM, {VARIANTS[variant]} ({n} seed{'s' * (n > 1)}, per-block bits averaged "
+        "over seeds) minus "
         f"{_label(best, results['baselines'][best])}, the strongest same-data baseline, "
         f"paired bootstrap over {test['blocks']} test blocks: {test['mean_difference']:+.3f} "
         f"bits/char [{test['low']:+.3f}, {test['high']:+.3f}] ({p}). "
@@ -108,7 +121,7 @@ def verdict(results: dict) -> str:
 
 def readme_lines(results: dict) -> list[str]:
     """Everything the page quotes from the results, in the experiments page's order."""
-    return [table_row(results), "", verdict(results)]
+    return [table_row(results), ""] + [verdict(results, v) for v in VARIANTS]
 
 
 def main(argv=None) -> None:

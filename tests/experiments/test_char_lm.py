@@ -48,6 +48,11 @@ def test_quick_run_lowers_the_loss_and_scores_the_same_data_baselines(text_file,
     chars = results["split"]["chars"]["test"]
     assert sum(seed["test_block_bits"]) / chars == pytest.approx(seed["test_bpc"])
     assert len(seed["test_block_bits"]) == len(results["baselines"]["ppmd"]["test_block_bits"])
+    dynamic = seed["dynamic"]  # chosen on validation from a grid that includes static scoring
+    assert {g["adapt_lr"] for g in dynamic["grid"]} == set(char_lm.ADAPT_LRS)
+    chosen = min(dynamic["grid"], key=lambda g: g["valid_bpc"])
+    assert (dynamic["adapt_lr"], dynamic["decay"]) == (chosen["adapt_lr"], chosen["decay"])
+    assert sum(dynamic["test_block_bits"]) / chars == pytest.approx(dynamic["test_bpc"])
 
 
 def test_seeds_of_one_config_share_a_results_file_and_others_are_refused(text_file, tmp_path):
@@ -125,3 +130,21 @@ def test_eval_scores_every_character_after_each_rows_first():
     logits, _ = model.apply(params, rows[:, :-1], model.initial_carry(2))
     nats = optax.softmax_cross_entropy_with_integer_labels(logits, rows[:, 1:]).mean()
     assert got == pytest.approx(float(nats) / np.log(2), rel=1e-5)
+
+
+def test_dynamic_evaluation_scores_each_window_before_adapting_to_it():
+    """The first window costs what static scoring gives; a text seen once in the
+    stream costs less the second time; the trained params are not changed."""
+    model = language_model(5, lj.stack([lj.lstm(8)]), embed_size=3)
+    params = model.init(jax.random.key(0))
+    before = jax.tree.map(np.array, params)
+    pattern = np.random.default_rng(1).integers(0, 5, 20).astype(np.int32)
+    ids = np.tile(pattern, 8)
+    costs = char_lm.make_char_costs(model, 10)
+    static = costs(params, ids[:1], ids[1:])
+    dynamic = costs(params, ids[:1], ids[1:], adapt_lr=0.03)
+    np.testing.assert_allclose(dynamic[:9], static[:9], rtol=1e-5)  # the first window
+    assert dynamic[-20:].mean() < static[-20:].mean() - 0.04  # 2.28 vs 2.34 bits
+    chex.assert_trees_all_equal(params, before)
+    again = costs(params, ids[:1], ids[1:], adapt_lr=0.03)
+    np.testing.assert_allclose(again, dynamic, rtol=1e-6)  # restarts from the trained params
