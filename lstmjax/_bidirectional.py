@@ -6,8 +6,8 @@ own length (padding stays at the end), so both directions become the same
 forward, masked scan, and ``jax.vmap`` over the direction axis turns the two
 loops into one loop whose body does both directions' work::
 
-    xs_dir = [xs, reverse_in_length(xs)]             [2, T, B, D]
-    ys_dir = vmap(scan)(params, xs_dir)              [2, T, B, O]
+    xs_dir = stack(xs, reverse_in_length(xs))        xs_dir [2, T, B, D]
+    ys_dir = vmap(scan)(params, xs_dir)              ys_dir [2, T, B, O]
     ys     = merge(ys_dir[0], reverse_in_length(ys_dir[1]))
 
 For a cell with a fused kernel (the plain LSTM) the one scan is the kernel
