@@ -66,12 +66,12 @@ class Bidirectional(NamedTuple):
 
     @property
     def output_size(self) -> int:
-        """Features of each output: ``2 O`` for ``"concat"``, else the cell's ``O``."""
+        """The features of each output, ``2 O`` for ``"concat"``, else the cell's ``O``."""
         return 2 * self.cell.output_size if self.merge == "concat" else self.cell.output_size
 
     @property
     def causal(self) -> bool:
-        """False: the backward direction reads the future, so there is no ``step``."""
+        """Always False, as the backward direction reads the future (so there is no ``step``)."""
         return False
 
     def init(self, key: jax.Array, input_size: int):

@@ -149,7 +149,7 @@ class Cell(NamedTuple):
 
     @property
     def causal(self) -> bool:
-        """True: ``y_t`` depends on ``x_0 .. x_t`` only, so the cell has a ``step``."""
+        """Always True, as ``y_t`` depends on ``x_0 .. x_t`` only (so the cell has a ``step``)."""
         return True
 
     def step(self, params, carry, x_t: jax.Array, **step_inputs):

@@ -121,7 +121,7 @@ def to_flax(params, cell: str) -> dict:
     is a non-zero ``b_hn`` for ``"nnx.GRUCell"``.
 
     Returns:
-      A nested dict of NumPy arrays: ``{"params": tree}`` is a linen cell's
+      A nested dict of NumPy arrays, ``tree``; ``{"params": tree}`` is a linen cell's
       variables; ``nnx.replace_by_pure_dict(state, tree)`` fills an nnx cell's.
     """
     _check_cell(cell)

@@ -142,7 +142,7 @@ class AttentionDecoder(NamedTuple):
 
     @property
     def feed_size(self) -> int:
-        """Features fed back besides ``x_t``: ``E`` (Bahdanau's context), ``A`` or 0 (Luong)."""
+        """The features fed back besides ``x_t``, ``E`` (Bahdanau's context), ``A`` or 0 (Luong)."""
         if self.attention == "bahdanau":
             return self.memory_size
         return self.attention_size if self.input_feeding else 0
