@@ -75,7 +75,7 @@ class Bidirectional(NamedTuple):
         return False
 
     def init(self, key: jax.Array, input_size: int):
-        """The cell's params for each direction, stacked on a leading axis of size 2."""
+        """The cell's params for each direction, stacked on a leading axis: leaves ``[2, ...]``."""
         keys = jax.random.split(check_key(key), 2)
         per_direction = [self.cell.init(k, input_size) for k in keys]
         return jax.tree.map(lambda f, b: jnp.stack([f, b]), *per_direction)

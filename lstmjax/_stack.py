@@ -61,7 +61,7 @@ class Stack(NamedTuple):
         return tuple(layer.init(k, d) for layer, k, d in zip(self.layers, keys, sizes))
 
     def initial_carry(self, batch_shape=(), dtype=jnp.float32):
-        """A tuple of the layers' zero carries."""
+        """A tuple of the layers' zero carries, each with leaves ``[*lead, *batch_shape, F]``."""
         return tuple(layer.initial_carry(batch_shape, dtype) for layer in self.layers)
 
     def check_params(self, params, argname: str = "params") -> None:

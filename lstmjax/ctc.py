@@ -124,7 +124,11 @@ class CTCHead(NamedTuple):
         return linear_readout(self.num_classes).apply(params, ys)
 
     def loss(self, params, ys, lengths, labels, label_lengths, *, reduction: str = "mean"):
-        """``ctc_loss(apply(params, ys), lengths, labels, label_lengths)``."""
+        """``ctc_loss(apply(params, ys), lengths, labels, label_lengths)``.
+
+        ``ys [B, T, H]``, ``lengths [B]``, ``labels [B, L]``, ``label_lengths [B]``;
+        a scalar, or ``[B]`` with ``reduction="none"`` (as ``ctc_loss``).
+        """
         return ctc_loss(
             self.apply(params, ys),
             lengths,
@@ -135,7 +139,10 @@ class CTCHead(NamedTuple):
         )
 
     def decode(self, params, ys, lengths=None, *, pad_id: int = -1):
-        """Greedy decoding of ``apply(params, ys)`` (``ctc_greedy_decode``)."""
+        """Greedy decoding of ``apply(params, ys)`` (``ctc_greedy_decode``).
+
+        ``ys [B, T, H]``, ``lengths [B]`` -> ``(labels [B, T], label_lengths [B])``.
+        """
         return ctc_greedy_decode(
             self.apply(params, ys), lengths, blank_id=self.blank_id, pad_id=pad_id
         )

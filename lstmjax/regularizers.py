@@ -149,7 +149,10 @@ class Regularized(NamedTuple):
         return self.zoneout * widths if len(self.zoneout) == 1 else self.zoneout
 
     def step(self, params, carry, x_t, **step_inputs):
-        """One step as at evaluation: no dropout, zoneout's expectation."""
+        """One step as at evaluation: no dropout, zoneout's expectation.
+
+        ``x_t [B, D]`` -> ``(carry, y_t [B, O])``, as the wrapped layer's ``step``.
+        """
         if not any(z > 0 for z in self.zoneout):
             return self.layer.step(params, carry, x_t, **step_inputs)
         cell = _derived_cell(self.cell, self._zoneout(), _Extras(0, 0), train=False)

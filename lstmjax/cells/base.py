@@ -164,6 +164,8 @@ class Cell(NamedTuple):
     def apply(self, params, xs: jax.Array, *, train: bool = False, dropout_key=None, **kwargs):
         """``lstmjax.rnn(self, params, xs, **kwargs)``: the layer protocol's ``apply``.
 
+        ``xs [B, T, D]`` -> ``(ys [B, T, O], final carry with leaves [B, F])``.
+
         ``train`` and ``dropout_key`` are accepted for the protocol's sake; a
         cell has no dropout of its own.
         """

@@ -38,7 +38,7 @@ def stream_rows(ids: np.ndarray, batch_size: int) -> np.ndarray:
 
 
 def num_windows(rows: np.ndarray, seq_len: int) -> int:
-    """How many whole windows of ``seq_len`` inputs (plus the next target) ``rows`` holds."""
+    """How many whole windows of ``seq_len`` inputs (plus the next target) ``rows [B, L]`` holds."""
     return (rows.shape[1] - 1) // seq_len
 
 

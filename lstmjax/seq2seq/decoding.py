@@ -207,6 +207,9 @@ def sample_decode(
       key: PRNG key, split once per step.
       temperature: ``> 0``; lower is greedier.
       top_k: None or a positive int.
+
+    Returns:
+      A ``DecodeResult``: ``sequences [B, max_len]``, ``scores [B]``, ``lengths [B]``.
     """
     check_key(key)
     temperature = check_real(temperature, "temperature")
@@ -226,7 +229,10 @@ def sample_decode(
 
 
 def length_penalty(lengths: jax.Array, alpha: float) -> jax.Array:
-    """GNMT's ``lp(Y) = ((5 + |Y|) / 6) ** alpha`` (Wu et al. 2016, eq. 14)."""
+    """GNMT's ``lp(Y) = ((5 + |Y|) / 6) ** alpha`` (Wu et al. 2016, eq. 14).
+
+    ``lengths`` of any shape (``[B, K]`` in ``beam_search``) -> float32 of that shape.
+    """
     return ((5.0 + lengths.astype(jnp.float32)) / 6.0) ** alpha
 
 
