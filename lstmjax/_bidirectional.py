@@ -177,6 +177,14 @@ def bidirectional(cell: Cell, merge: str = "concat") -> Bidirectional:
 
     Returns:
       A ``Bidirectional`` layer (``init``, ``apply``, ``initial_carry``).
+
+    >>> import jax, jax.numpy as jnp, lstmjax as lj
+    >>> layer = lj.bidirectional(lj.gru(4))
+    >>> params = layer.init(jax.random.key(0), 3)
+    >>> xs, lengths = jnp.ones((2, 5, 3)), jnp.array([5, 2])     # [B, T, D], [B]
+    >>> ys, final = layer.apply(params, xs, lengths=lengths)
+    >>> ys.shape, final.shape                                     # [B, T, 2H], [2, B, H]
+    ((2, 5, 8), (2, 2, 4))
     """
     if not isinstance(cell, Cell):
         raise TypeError(f"cell: expected a Cell, got {type(cell).__name__}")
