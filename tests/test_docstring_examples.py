@@ -32,12 +32,6 @@ def module_tests(name: str) -> list[doctest.DocTest]:
     return [t for t in tests if t.examples]
 
 
-def optional_imports(tests: list[doctest.DocTest]) -> set[str]:
-    """Third-party packages outside the core dependencies the examples import."""
-    source = "\n".join(e.source for t in tests for e in t.examples)
-    return {pkg for pkg in ("torch",) if f"import {pkg}" in source or f"from {pkg}" in source}
-
-
 @pytest.fixture
 def fast_compiles():
     """The examples are small: compile time dominates, and XLA's optimisations
@@ -58,8 +52,6 @@ def test_the_docstrings_have_examples():
 @pytest.mark.parametrize("name", [n for n in MODULES if module_tests(n)])
 def test_docstring_examples_run(name, tmp_path, monkeypatch, fast_compiles):
     tests = module_tests(name)
-    for pkg in optional_imports(tests):
-        pytest.importorskip(pkg)
     monkeypatch.chdir(tmp_path)  # examples that write files write here
     runner = doctest.DocTestRunner(optionflags=FLAGS)
     for test in tests:
