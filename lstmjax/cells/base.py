@@ -69,7 +69,7 @@ Running a cell by hand over a sequence ``xs [T, B, D]`` gives what
 >>> last, ys_tm = jax.lax.scan(step, carry, xs_tm)
 >>> ys_tm.shape                                      # [T, B, output_size]
 (5, 2, 4)
->>> bool(jnp.allclose(jnp.swapaxes(ys_tm, 0, 1), cell.apply(params, xs)[0], atol=1e-6))
+>>> bool(jnp.allclose(jnp.swapaxes(ys_tm, 0, 1), cell.apply(params, xs)[0], atol=1e-5))
 True
 """
 
