@@ -46,3 +46,10 @@ napoleon_numpy_docstring = False
 html_theme = "furo"
 html_title = "lstmjax"
 napoleon_use_ivar = True
+
+# Every cross-reference resolves (sphinx -n), except to the types of other
+# libraries in signatures: their sites need intersphinx, i.e. the network.
+nitpicky = True
+nitpick_ignore_regex = [
+    (r"py:.*", r"(jax|jaxlib|numpy|optax|flax|orbax|collections\.abc|pathlib)\..*"),
+]

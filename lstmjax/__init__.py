@@ -1,11 +1,19 @@
 """lstmjax: recurrent networks as pure JAX functions, LSTM first.
 
-The public API, re-exported::
+The public API, re-exported:
 
-    import jax, lstmjax as lj
-    cell = lj.lstm(hidden_size=128)
-    params = cell.init(jax.random.key(0), input_size=32)
-    ys, final = lj.rnn(cell, params, xs, lengths=lengths)       # xs [B, T, 32]
+>>> import jax, jax.numpy as jnp, lstmjax as lj
+>>> cell = lj.lstm(hidden_size=8)
+>>> params = cell.init(jax.random.key(0), input_size=3)
+>>> xs = jnp.ones((2, 5, 3))                     # [B, T, D]
+>>> lengths = jnp.array([5, 2])                  # [B]
+>>> ys, final = lj.rnn(cell, params, xs, lengths=lengths)
+>>> ys.shape                                     # [B, T, H]
+(2, 5, 8)
+>>> final.h.shape, final.c.shape                 # each [B, H]
+((2, 8), (2, 8))
+>>> bool(jnp.all(ys[1, 2:] == 0))                # zeros past a sequence's length
+True
 
 Every layer (a cell, ``lj.bidirectional(cell)``, ``lj.stack([...])``) follows
 one protocol: ``init(key, input_size)``, ``apply(params, xs, *, lengths,

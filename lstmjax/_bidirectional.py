@@ -6,8 +6,8 @@ own length (padding stays at the end), so both directions become the same
 forward, masked scan, and ``jax.vmap`` over the direction axis turns the two
 loops into one loop whose body does both directions' work::
 
-    xs_dir = [xs, reverse_in_length(xs)]             [2, T, B, D]
-    ys_dir = vmap(scan)(params, xs_dir)              [2, T, B, O]
+    xs_dir = stack(xs, reverse_in_length(xs))        xs_dir [2, T, B, D]
+    ys_dir = vmap(scan)(params, xs_dir)              ys_dir [2, T, B, O]
     ys     = merge(ys_dir[0], reverse_in_length(ys_dir[1]))
 
 For a cell with a fused kernel (the plain LSTM) the one scan is the kernel
@@ -66,16 +66,16 @@ class Bidirectional(NamedTuple):
 
     @property
     def output_size(self) -> int:
-        """Features of each output: ``2 O`` for ``"concat"``, else the cell's ``O``."""
+        """The features of each output, ``2 O`` for ``"concat"``, else the cell's ``O``."""
         return 2 * self.cell.output_size if self.merge == "concat" else self.cell.output_size
 
     @property
     def causal(self) -> bool:
-        """False: the backward direction reads the future, so there is no ``step``."""
+        """Always False, as the backward direction reads the future (so there is no ``step``)."""
         return False
 
     def init(self, key: jax.Array, input_size: int):
-        """The cell's params for each direction, stacked on a leading axis of size 2."""
+        """The cell's params for each direction, stacked on a leading axis: leaves ``[2, ...]``."""
         keys = jax.random.split(check_key(key), 2)
         per_direction = [self.cell.init(k, input_size) for k in keys]
         return jax.tree.map(lambda f, b: jnp.stack([f, b]), *per_direction)
@@ -177,6 +177,14 @@ def bidirectional(cell: Cell, merge: str = "concat") -> Bidirectional:
 
     Returns:
       A ``Bidirectional`` layer (``init``, ``apply``, ``initial_carry``).
+
+    >>> import jax, jax.numpy as jnp, lstmjax as lj
+    >>> layer = lj.bidirectional(lj.gru(4))
+    >>> params = layer.init(jax.random.key(0), 3)
+    >>> xs, lengths = jnp.ones((2, 5, 3)), jnp.array([5, 2])     # [B, T, D], [B]
+    >>> ys, final = layer.apply(params, xs, lengths=lengths)
+    >>> ys.shape, final.shape                                     # [B, T, 2H], [2, B, H]
+    ((2, 5, 8), (2, 2, 4))
     """
     if not isinstance(cell, Cell):
         raise TypeError(f"cell: expected a Cell, got {type(cell).__name__}")

@@ -248,6 +248,19 @@ def rnn(
     Returns:
       ``(ys, final_carry)``: ``ys [..., T, O]`` (zero past each length) and the
       carry after each sequence's last valid step (after step 0 when reversed).
+
+    >>> import jax, jax.numpy as jnp, lstmjax as lj
+    >>> cell = lj.gru(4)
+    >>> params = cell.init(jax.random.key(0), 3)
+    >>> xs, lengths = jnp.ones((2, 5, 3)), jnp.array([5, 2])     # [B, T, D], [B]
+    >>> ys, final = lj.rnn(cell, params, xs, lengths=lengths)
+    >>> ys.shape, final.shape                                     # [B, T, H], [B, H]
+    ((2, 5, 4), (2, 4))
+    >>> bool(jnp.allclose(final[1], ys[1, 1]))                    # the last valid step's state
+    True
+    >>> ys_tm, _ = lj.rnn(cell, params, jnp.swapaxes(xs, 0, 1), lengths=lengths, time_major=True)
+    >>> bool(jnp.allclose(jnp.swapaxes(ys_tm, 0, 1), ys, atol=1e-5))
+    True
     """
     if not isinstance(cell, Cell):
         raise TypeError(f"cell: expected a Cell, got {type(cell).__name__}")

@@ -61,7 +61,7 @@ class Stack(NamedTuple):
         return tuple(layer.init(k, d) for layer, k, d in zip(self.layers, keys, sizes))
 
     def initial_carry(self, batch_shape=(), dtype=jnp.float32):
-        """A tuple of the layers' zero carries."""
+        """A tuple of the layers' zero carries, each with leaves ``[*lead, *batch_shape, F]``."""
         return tuple(layer.initial_carry(batch_shape, dtype) for layer in self.layers)
 
     def check_params(self, params, argname: str = "params") -> None:
@@ -175,6 +175,15 @@ def stack(layers: Sequence, *, dropout: float = 0.0, residual: bool = False) -> 
 
     Returns:
       A ``Stack`` (``init``, ``apply``, ``initial_carry``, ``step``).
+
+    >>> import jax, jax.numpy as jnp, lstmjax as lj
+    >>> net = lj.stack([lj.bidirectional(lj.lstm(8)), lj.lstm(4)], dropout=0.1)
+    >>> params = net.init(jax.random.key(0), 3)
+    >>> xs, lengths = jnp.ones((2, 5, 3)), jnp.array([5, 2])     # [B, T, D], [B]
+    >>> ys, finals = net.apply(params, xs, lengths=lengths)      # no dropout
+    >>> ys.shape, len(finals)                                     # [B, T, O], a carry per layer
+    ((2, 5, 4), 2)
+    >>> ys, _ = net.apply(params, xs, lengths=lengths, train=True, dropout_key=jax.random.key(1))
     """
     if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence):
         raise TypeError(f"layers: expected a sequence of layers, got {type(layers).__name__}")

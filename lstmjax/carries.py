@@ -4,17 +4,28 @@ A carry is a pytree whose leaves are ``[*lead, *batch_shape, F]`` (``lead`` is
 ``()`` for a cell, ``(2,)`` for a bidirectional layer; a stack's carry is a
 tuple of its layers'). A **learned initial state** is such a pytree without
 the batch dimensions, ``[*lead, F]``, trained with the other params and
-broadcast over the batch::
+broadcast over the batch (here a bidirectional GRU, ``lead = (2,)``):
 
-    h0 = lj.learned_initial_carry(layer)                 # zeros, leaves [*lead, F]
-    params = {"rnn": layer.init(key, D), "h0": h0}
-    ys, _ = layer.apply(params["rnn"], xs,
-                        initial_carry=lj.broadcast_carry(layer, params["h0"], (B,)))
+>>> import jax, jax.numpy as jnp, lstmjax as lj
+>>> layer = lj.bidirectional(lj.gru(4))
+>>> h0 = lj.learned_initial_carry(layer)          # zeros, leaves [*lead, F]
+>>> h0.shape
+(2, 4)
+>>> params = {"rnn": layer.init(jax.random.key(0), 3), "h0": h0}
+>>> xs = jnp.ones((2, 5, 3))                      # [B, T, D]
+>>> ys, final = layer.apply(
+...     params["rnn"], xs, initial_carry=lj.broadcast_carry(layer, params["h0"], (2,))
+... )
+>>> ys.shape, final.shape                         # [B, T, 2H], [*lead, B, F]
+((2, 5, 8), (2, 2, 4))
 
 Resetting rows of a carry passed between batches, where a new document
-starts (``reset[b]`` True)::
+starts (``reset[b]`` True):
 
-    carry = lj.reset_carry(carry, reset, layer.initial_carry((B,)))
+>>> reset = jnp.array([True, False])              # [B]
+>>> carry = lj.reset_carry(final, reset, layer.initial_carry((2,)))
+>>> bool(jnp.all(carry[:, 0] == 0)), bool(jnp.all(carry[:, 1] == final[:, 1]))
+(True, True)
 """
 
 from __future__ import annotations

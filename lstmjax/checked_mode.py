@@ -10,11 +10,25 @@ no NaN appears, but nothing is reported.
 ``checked(fn)`` is the strict alternative, built on
 ``jax.experimental.checkify``: while ``fn`` is traced, the sequence functions
 add a runtime check of the lengths' range, and the wrapped function returns
-``(error, out)``; ``error.throw()`` raises the named message::
+``(error, out)``; ``error.throw()`` raises the named message:
 
-    step = jax.jit(lj.checked(loss_fn))
-    error, loss = step(params, xs, lengths)
-    error.throw()   # ValueError: lengths: expected values in [0, 5] (T), got ...
+>>> import jax, jax.numpy as jnp, lstmjax as lj
+>>> from jax.experimental import checkify
+>>> cell = lj.lstm(4)
+>>> params = cell.init(jax.random.key(0), 3)
+>>> def loss_fn(params, xs, lengths):
+...     ys, _ = lj.rnn(cell, params, xs, lengths=lengths)
+...     return jnp.mean(ys**2)
+>>> step = jax.jit(lj.checked(loss_fn))
+>>> xs = jnp.ones((2, 5, 3))                      # [B, T, D], T = 5
+>>> error, loss = step(params, xs, jnp.array([5, 2]))
+>>> error.throw()                                 # in range: nothing raised
+>>> error, loss = step(params, xs, jnp.array([7, 2]))
+>>> try:
+...     error.throw()
+... except checkify.JaxRuntimeError as e:
+...     print(e)
+lengths: expected values in [0, 5] (T), got min 2 and max 7...
 
 The check costs a reduction over the lengths and a device-to-host read of
 the error per call; ``lstmjax.train.make_train_step(..., checked=True)``

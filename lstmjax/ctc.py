@@ -124,7 +124,11 @@ class CTCHead(NamedTuple):
         return linear_readout(self.num_classes).apply(params, ys)
 
     def loss(self, params, ys, lengths, labels, label_lengths, *, reduction: str = "mean"):
-        """``ctc_loss(apply(params, ys), lengths, labels, label_lengths)``."""
+        """``ctc_loss(apply(params, ys), lengths, labels, label_lengths)``.
+
+        ``ys [B, T, H]``, ``lengths [B]``, ``labels [B, L]``, ``label_lengths [B]``;
+        a scalar, or ``[B]`` with ``reduction="none"`` (as ``ctc_loss``).
+        """
         return ctc_loss(
             self.apply(params, ys),
             lengths,
@@ -135,7 +139,10 @@ class CTCHead(NamedTuple):
         )
 
     def decode(self, params, ys, lengths=None, *, pad_id: int = -1):
-        """Greedy decoding of ``apply(params, ys)`` (``ctc_greedy_decode``)."""
+        """Greedy decoding of ``apply(params, ys)`` (``ctc_greedy_decode``).
+
+        ``ys [B, T, H]``, ``lengths [B]`` -> ``(labels [B, T], label_lengths [B])``.
+        """
         return ctc_greedy_decode(
             self.apply(params, ys), lengths, blank_id=self.blank_id, pad_id=pad_id
         )
@@ -144,12 +151,24 @@ class CTCHead(NamedTuple):
 def ctc_head(num_classes: int, *, blank_id: int = 0) -> CTCHead:
     """A CTC head over ``num_classes`` classes, the blank included.
 
-    Usage::
+    Usage, over an LSTM's outputs ``ys [B, T, O]`` with ``K = 5`` classes:
 
-        head = ctc_head(K)
-        hp = head.init(key, cell.output_size)
-        ys, _ = lj.rnn(cell, params, xs, lengths=lengths)
-        loss = head.loss(hp, ys, lengths, labels, label_lengths)
+    >>> import jax, jax.numpy as jnp, lstmjax as lj
+    >>> from lstmjax.ctc import ctc_head
+    >>> cell = lj.lstm(8)
+    >>> params = cell.init(jax.random.key(0), 3)
+    >>> head = ctc_head(5)
+    >>> hp = head.init(jax.random.key(1), cell.output_size)
+    >>> xs, lengths = jnp.ones((2, 6, 3)), jnp.array([6, 4])        # [B, T, D], [B]
+    >>> ys, _ = lj.rnn(cell, params, xs, lengths=lengths)
+    >>> labels = jnp.array([[1, 2, 0], [3, 0, 0]])                   # [B, L], padded
+    >>> label_lengths = jnp.array([2, 1])                            # [B]
+    >>> loss = jax.jit(head.loss)(hp, ys, lengths, labels, label_lengths)
+    >>> loss.shape, bool(loss > 0)
+    ((), True)
+    >>> head.apply(hp, ys).shape                                     # logits [B, T, K]
+    (2, 6, 5)
+    >>> decoded, decoded_lengths = head.decode(hp, ys, lengths)      # [B, T], [B]
     """
     num_classes = check_positive_int(num_classes, "num_classes")
     if num_classes < 2:
@@ -170,6 +189,13 @@ def ctc_greedy_decode(
 
     Returns:
       ``(labels [B, T], label_lengths [B])``, labels left-aligned.
+
+    >>> import jax, jax.numpy as jnp
+    >>> from lstmjax.ctc import ctc_greedy_decode
+    >>> best = jnp.array([[1, 1, 0, 1, 2, 0, 0]])          # a a - a b - -
+    >>> labels, label_lengths = ctc_greedy_decode(jax.nn.one_hot(best, 3))
+    >>> labels.tolist(), label_lengths.tolist()           # a a b, then pad_id
+    ([[1, 1, 2, -1, -1, -1, -1]], [3])
     """
     _check_logits(logits, lengths)
     B, T, K = logits.shape
@@ -270,6 +296,13 @@ def edit_distance(
 
     Returns:
       ``[B]`` int32, ``D[ref_lengths, hyp_lengths]``.
+
+    >>> import jax.numpy as jnp
+    >>> from lstmjax.ctc import edit_distance
+    >>> refs, ref_lengths = jnp.array([[1, 2, 3], [4, 5, 0]]), jnp.array([3, 2])
+    >>> hyps, hyp_lengths = jnp.array([[1, 3, 0], [4, 5, 6]]), jnp.array([2, 3])
+    >>> edit_distance(refs, ref_lengths, hyps, hyp_lengths).tolist()  # a deletion, an insertion
+    [1, 1]
     """
     for x, name, layout in (
         (refs, "refs", "[B, N]"),
@@ -333,7 +366,12 @@ def _error_rate(refs: Sequence[Sequence], hyps: Sequence[Sequence], argname: str
 
 
 def cer(refs: Sequence[str], hyps: Sequence[str]) -> float:
-    """Character error rate: ``sum_b edit_distance(ref_b, hyp_b) / sum_b len(ref_b)``."""
+    """Character error rate: ``sum_b edit_distance(ref_b, hyp_b) / sum_b len(ref_b)``.
+
+    >>> from lstmjax.ctc import cer
+    >>> cer(["kitten"], ["sitting"])                      # 3 edits / 6 characters
+    0.5
+    """
     for name, xs in (("refs", refs), ("hyps", hyps)):
         if isinstance(xs, str) or not all(isinstance(x, str) for x in xs):
             raise TypeError(f"{name}: expected a list of str")
@@ -341,7 +379,12 @@ def cer(refs: Sequence[str], hyps: Sequence[str]) -> float:
 
 
 def wer(refs: Sequence[str], hyps: Sequence[str]) -> float:
-    """Word error rate: as ``cer`` over whitespace-separated words."""
+    """Word error rate: as ``cer`` over whitespace-separated words.
+
+    >>> from lstmjax.ctc import wer
+    >>> wer(["the cat sat", "hi"], ["the cat sat down", "hi"])   # 1 insertion / 4 words
+    0.25
+    """
     for name, xs in (("refs", refs), ("hyps", hyps)):
         if isinstance(xs, str) or not all(isinstance(x, str) for x in xs):
             raise TypeError(f"{name}: expected a list of str")

@@ -17,7 +17,7 @@ RECURRENT_INITS = ("orthogonal", "glorot_uniform", "lecun_normal", "identity")
 
 
 def orthogonal(key: jax.Array, shape: tuple[int, int], dtype=jnp.float32) -> jax.Array:
-    """A matrix with orthonormal rows or columns (Saxe et al. 2014).
+    """A ``[rows, cols]`` matrix (``shape``) with orthonormal rows or columns (Saxe et al. 2014).
 
     Drawn as the Q factor of a Gaussian matrix, with the signs of R's diagonal
     folded in so the distribution is uniform (Haar) over orthogonal matrices.

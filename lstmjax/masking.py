@@ -18,7 +18,13 @@ import jax.numpy as jnp
 
 
 def length_mask(lengths: jax.Array, num_steps: int) -> jax.Array:
-    """``mask[t, b] = t < lengths[b]``: ``[B] -> [T, B]`` booleans."""
+    """``mask[t, b] = t < lengths[b]``: ``[B] -> [T, B]`` booleans.
+
+    >>> import jax.numpy as jnp
+    >>> from lstmjax.masking import length_mask
+    >>> length_mask(jnp.array([3, 1]), 4).astype(int).tolist()
+    [[1, 1], [1, 0], [1, 0], [0, 0]]
+    """
     return jnp.arange(num_steps)[:, None] < lengths[None, :]
 
 
@@ -38,6 +44,12 @@ def reverse_in_length(xs: jax.Array, lengths: jax.Array | None) -> jax.Array:
     """Reverses ``xs [T, B, ...]`` along time inside each sequence's length.
 
     With ``lengths=None`` every sequence is full and this is a plain flip.
+
+    >>> import jax.numpy as jnp
+    >>> from lstmjax.masking import reverse_in_length
+    >>> xs = jnp.arange(8).reshape(4, 2)                  # [T, B]: column b is sequence b
+    >>> reverse_in_length(xs, jnp.array([3, 1])).tolist() # padding stays in place
+    [[4, 1], [2, 3], [0, 5], [6, 7]]
     """
     if lengths is None:
         return jnp.flip(xs, axis=0)
@@ -58,6 +70,12 @@ def last_valid(ys: jax.Array, lengths: jax.Array, *, time_axis: int = 1) -> jax.
 
     Returns:
       ``ys`` without its time axis, batch first: ``[B, H]`` for ``[B, T, H]``.
+
+    >>> import jax.numpy as jnp
+    >>> from lstmjax.masking import last_valid
+    >>> ys = jnp.arange(8.0).reshape(2, 4)                # [B, T]
+    >>> last_valid(ys, jnp.array([3, 0])).tolist()        # ys[0, 2]; zeros for length 0
+    [2.0, 0.0]
     """
     _check_last_valid(ys, lengths, time_axis)
     ys = jnp.moveaxis(ys, time_axis, 1)

@@ -149,7 +149,10 @@ class Regularized(NamedTuple):
         return self.zoneout * widths if len(self.zoneout) == 1 else self.zoneout
 
     def step(self, params, carry, x_t, **step_inputs):
-        """One step as at evaluation: no dropout, zoneout's expectation."""
+        """One step as at evaluation: no dropout, zoneout's expectation.
+
+        ``x_t [B, D]`` -> ``(carry, y_t [B, O])``, as the wrapped layer's ``step``.
+        """
         if not any(z > 0 for z in self.zoneout):
             return self.layer.step(params, carry, x_t, **step_inputs)
         cell = _derived_cell(self.cell, self._zoneout(), _Extras(0, 0), train=False)
@@ -222,6 +225,16 @@ def regularize(
 
     Returns:
       A ``Regularized`` layer.
+
+    >>> import jax, jax.numpy as jnp, lstmjax as lj
+    >>> layer = lj.regularize(lj.lstm(8), input_dropout=0.2, recurrent_dropout=0.25,
+    ...                       zoneout=(0.1, 0.05))                 # (z_h, z_c)
+    >>> params = layer.init(jax.random.key(0), 3)
+    >>> xs = jnp.ones((2, 5, 3))                                   # [B, T, D]
+    >>> ys, _ = layer.apply(params, xs, train=True, dropout_key=jax.random.key(1))
+    >>> ys_eval, _ = layer.apply(params, xs)                       # evaluation: expectations
+    >>> ys.shape, ys_eval.shape                                    # [B, T, H]
+    ((2, 5, 8), (2, 5, 8))
     """
     if not isinstance(layer, (Cell, Bidirectional)):
         raise TypeError(

@@ -45,6 +45,20 @@ def truncated_bptt(
       ``(loss, grads, final_carry)``, or ``(loss, grads, final_carry, aux)``
       with ``has_aux``: the mean over windows of the loss and of its gradient,
       and the carry after the last window (its gradient stopped).
+
+    >>> import jax, jax.numpy as jnp, lstmjax as lj
+    >>> cell = lj.lstm(4)
+    >>> params = cell.init(jax.random.key(0), 3)
+    >>> def loss_fn(params, carry, batch):
+    ...     ys, carry = lj.rnn(cell, params, batch["x"], initial_carry=carry)
+    ...     return jnp.mean((ys[..., 0] - batch["y"]) ** 2), carry
+    >>> batch = {"x": jnp.ones((2, 12, 3)), "y": jnp.zeros((2, 12))}   # [B, T, D], [B, T]
+    >>> loss, grads, final = lj.truncated_bptt(
+    ...     loss_fn, params, cell.initial_carry((2,)), batch, window=4)  # 3 windows
+    >>> loss.shape, final.h.shape
+    ((), (2, 4))
+    >>> jax.tree.structure(grads) == jax.tree.structure(params)
+    True
     """
     if isinstance(window, bool) or not isinstance(window, numbers.Integral) or window < 1:
         raise ValueError(f"window: expected a positive int, got {window!r}")

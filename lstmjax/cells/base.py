@@ -35,29 +35,42 @@ while the cell still holds those very functions: a cell derived with
 ``cell._replace(recurrent_step=...)`` or built by ``make_cell`` runs the
 reference scan of its own functions.
 
-A new cell, here a minimal gated unit ``h' = (1 - f) h + f tanh(x W + u)``::
+A new cell, here a minimal gated unit ``h' = (1 - f) h + f tanh(x W + u)``
+with ``H = 4`` hidden units:
 
-    def init(key, input_size):
-        return {"w": jax.random.normal(key, (input_size, 2 * H)) * 0.1,
-                "u": jnp.zeros((H, 2 * H))}
-    def input_projection(params, xs):
-        return xs @ params["w"]
-    def recurrent_step(params, h, xp_t):
-        z_f, z_c = jnp.split(xp_t + h @ params["u"], 2, axis=-1)
-        f = jax.nn.sigmoid(z_f)
-        h = (1 - f) * h + f * jnp.tanh(z_c)
-        return h, h
-    cell = lj.make_cell("MGU", H, H, init=init,
-                        initial_carry=lambda batch_shape=(), dtype=jnp.float32:
-                            jnp.zeros(tuple(batch_shape) + (H,), dtype),
-                        input_projection=input_projection, recurrent_step=recurrent_step)
-    ys, final = cell.apply(cell.init(key, D), xs, lengths=lengths)   # xs [B, T, D]
+>>> import jax, jax.numpy as jnp, lstmjax as lj
+>>> H = 4
+>>> def init(key, input_size):
+...     return {"w": jax.random.normal(key, (input_size, 2 * H)) * 0.1,
+...             "u": jnp.zeros((H, 2 * H))}
+>>> def initial_carry(batch_shape=(), dtype=jnp.float32):
+...     return jnp.zeros((*batch_shape, H), dtype)
+>>> def input_projection(params, xs):                # [..., D] -> [..., 2H]
+...     return xs @ params["w"]
+>>> def recurrent_step(params, h, xp_t):
+...     z_f, z_c = jnp.split(xp_t + h @ params["u"], 2, axis=-1)
+...     f = jax.nn.sigmoid(z_f)
+...     h = (1 - f) * h + f * jnp.tanh(z_c)
+...     return h, h
+>>> cell = lj.make_cell("MGU", H, H, init=init, initial_carry=initial_carry,
+...                     input_projection=input_projection, recurrent_step=recurrent_step)
+>>> params = cell.init(jax.random.key(0), 3)
+>>> xs = jnp.ones((2, 5, 3))                         # [B, T, D]
+>>> ys, final = cell.apply(params, xs, lengths=jnp.array([5, 3]))
+>>> ys.shape, final.shape                            # [B, T, H], [B, H]
+((2, 5, 4), (2, 4))
 
-Running a cell by hand over a sequence ``xs [T, B, D]``::
+Running a cell by hand over a sequence ``xs [T, B, D]`` gives what
+``cell.apply`` gives:
 
-    carry = cell.initial_carry(batch_shape=(B,))
-    step = lambda carry, x_t: cell.step(params, carry, x_t)
-    final, ys = jax.lax.scan(step, carry, xs)        # ys [T, B, output_size]
+>>> xs_tm = jnp.swapaxes(xs, 0, 1)                   # [T, B, D]
+>>> carry = cell.initial_carry(batch_shape=(2,))
+>>> step = lambda carry, x_t: cell.step(params, carry, x_t)
+>>> last, ys_tm = jax.lax.scan(step, carry, xs_tm)
+>>> ys_tm.shape                                      # [T, B, output_size]
+(5, 2, 4)
+>>> bool(jnp.allclose(jnp.swapaxes(ys_tm, 0, 1), cell.apply(params, xs)[0], atol=1e-5))
+True
 """
 
 from __future__ import annotations
@@ -136,7 +149,7 @@ class Cell(NamedTuple):
 
     @property
     def causal(self) -> bool:
-        """True: ``y_t`` depends on ``x_0 .. x_t`` only, so the cell has a ``step``."""
+        """Always True, as ``y_t`` depends on ``x_0 .. x_t`` only (so the cell has a ``step``)."""
         return True
 
     def step(self, params, carry, x_t: jax.Array, **step_inputs):
@@ -150,6 +163,8 @@ class Cell(NamedTuple):
 
     def apply(self, params, xs: jax.Array, *, train: bool = False, dropout_key=None, **kwargs):
         """``lstmjax.rnn(self, params, xs, **kwargs)``: the layer protocol's ``apply``.
+
+        ``xs [B, T, D]`` -> ``(ys [B, T, O], final carry with leaves [B, F])``.
 
         ``train`` and ``dropout_key`` are accepted for the protocol's sake; a
         cell has no dropout of its own.

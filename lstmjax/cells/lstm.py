@@ -119,7 +119,7 @@ class LSTMConfig:
 
     @property
     def plain(self) -> bool:
-        """No peephole, projection, layer norm or coupling: the fused kernel's LSTM."""
+        """Whether there is no peephole, projection, layer norm or coupling (the fused LSTM)."""
         return not (self.peephole or self.proj_size or self.layer_norm or self.coupled)
 
 

@@ -44,7 +44,7 @@ def pad_sequences(sequences: Sequence[np.ndarray], num_steps: int | None = None)
 
 
 def subset(data: SequenceSet, index: np.ndarray) -> SequenceSet:
-    """The sequences at ``index``."""
+    """The sequences at ``index`` (``[M]`` ints): a ``SequenceSet`` with ``xs [M, T, D]``."""
     return SequenceSet(data.xs[index], data.lengths[index], data.labels[index])
 
 
@@ -78,7 +78,11 @@ def channel_stats(data: SequenceSet):
 
 
 def standardise(data: SequenceSet, mean: np.ndarray, std: np.ndarray) -> SequenceSet:
-    """``(x - mean) / std`` on valid steps; padding stays zero."""
+    """``(x - mean) / std`` on valid steps; padding stays zero.
+
+    ``mean`` and ``std`` broadcast against ``xs [N, T, D]``: ``[D]`` per feature
+    (or scalars).
+    """
     mask = np.arange(data.xs.shape[1])[None, :, None] < data.lengths[:, None, None]
     xs = np.where(mask, (data.xs - mean) / std, 0.0).astype(np.float32)
     return SequenceSet(xs, data.lengths, data.labels)

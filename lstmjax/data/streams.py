@@ -3,11 +3,21 @@
 The stream is laid out as ``B`` parallel rows, each a contiguous slice of the
 text, and consumed in consecutive windows of ``S`` steps: window ``k`` of row
 ``b`` continues exactly where window ``k - 1`` of row ``b`` ended, so the
-recurrent carry can pass from one batch to the next (stateful training)::
+recurrent carry can pass from one batch to the next (stateful training):
 
-    rows = stream_rows(ids, B)                  # [B, L], L = len(ids) // B
-    for inputs, targets in tbptt_windows(rows, S):   # each [B, S]
-        carry, loss = step(params, carry, inputs, targets)
+>>> import numpy as np
+>>> from lstmjax.data.streams import stream_rows, tbptt_windows
+>>> ids = np.arange(20)                               # the token stream [N]
+>>> rows = stream_rows(ids, 2)                        # [B, L], L = N // B
+>>> rows.shape
+(2, 10)
+>>> for inputs, targets in tbptt_windows(rows, 4):    # each [B, S]
+...     print(inputs.tolist(), targets.tolist())
+[[0, 1, 2, 3], [10, 11, 12, 13]] [[1, 2, 3, 4], [11, 12, 13, 14]]
+[[4, 5, 6, 7], [14, 15, 16, 17]] [[5, 6, 7, 8], [15, 16, 17, 18]]
+
+Each window's row ``b`` continues the previous window's row ``b``; a training
+loop passes the carry on: ``carry, loss = step(params, carry, inputs, targets)``.
 """
 
 from __future__ import annotations
@@ -28,7 +38,7 @@ def stream_rows(ids: np.ndarray, batch_size: int) -> np.ndarray:
 
 
 def num_windows(rows: np.ndarray, seq_len: int) -> int:
-    """How many whole windows of ``seq_len`` inputs (plus the next target) ``rows`` holds."""
+    """How many whole windows of ``seq_len`` inputs (plus the next target) ``rows [B, L]`` holds."""
     return (rows.shape[1] - 1) // seq_len
 
 

@@ -6,20 +6,32 @@ cell from ``lstmjax.make_cell``), so a Flax model and a pure-function model with
 params compute the same numbers. The params are the layer's own pytree
 (``LSTMParams`` and friends), under the name ``"rnn"``.
 
-linen::
+linen:
 
-    model = LinenRNN(lj.stack([lj.bidirectional(lj.lstm(64)), lj.lstm(32)], dropout=0.1))
-    variables = model.init(jax.random.key(0), xs)                 # xs [B, T, D]
-    ys, finals = model.apply(variables, xs, lengths=lengths)       # ys [B, T, 32]
-    ys, _ = model.apply(variables, xs, lengths=lengths, deterministic=False,
-                        rngs={"dropout": key})
-    # variables["params"]["rnn"] is what net.apply takes
+>>> import jax, jax.numpy as jnp, lstmjax as lj
+>>> from lstmjax.interop.flax_modules import LinenRNN, NNXRNN
+>>> xs, lengths = jnp.ones((2, 5, 3)), jnp.array([5, 3])        # [B, T, D], [B]
+>>> net = lj.stack([lj.bidirectional(lj.lstm(8)), lj.lstm(4)], dropout=0.1)
+>>> model = LinenRNN(net)
+>>> variables = model.init(jax.random.key(0), xs)
+>>> ys, finals = model.apply(variables, xs, lengths=lengths)
+>>> ys.shape                                                     # [B, T, 4]
+(2, 5, 4)
+>>> ys, _ = model.apply(variables, xs, lengths=lengths, deterministic=False,
+...                     rngs={"dropout": jax.random.key(1)})
+>>> same, _ = net.apply(variables["params"]["rnn"], xs, lengths=lengths)  # the pure layer
+>>> bool(jnp.allclose(same, model.apply(variables, xs, lengths=lengths)[0]))
+True
 
-NNX::
+NNX:
 
-    model = NNXRNN(lj.lstm(64), input_size=D, rngs=nnx.Rngs(0))
-    ys, final = model(xs, lengths=lengths)
-    params = model.pure_params()                                  # LSTMParams
+>>> from flax import nnx
+>>> model = NNXRNN(lj.lstm(8), input_size=3, rngs=nnx.Rngs(0))
+>>> ys, final = model(xs, lengths=lengths)
+>>> ys.shape                                                     # [B, T, H]
+(2, 5, 8)
+>>> type(model.pure_params()).__name__
+'LSTMParams'
 """
 
 from __future__ import annotations

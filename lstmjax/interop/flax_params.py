@@ -121,7 +121,7 @@ def to_flax(params, cell: str) -> dict:
     is a non-zero ``b_hn`` for ``"nnx.GRUCell"``.
 
     Returns:
-      A nested dict of NumPy arrays: ``{"params": tree}`` is a linen cell's
+      A nested dict of NumPy arrays, ``tree``; ``{"params": tree}`` is a linen cell's
       variables; ``nnx.replace_by_pure_dict(state, tree)`` fills an nnx cell's.
     """
     _check_cell(cell)
@@ -160,11 +160,11 @@ def to_flax(params, cell: str) -> dict:
 
 
 def carry_from_flax(carry) -> LSTMState:
-    """A Flax LSTM carry ``(c, h)`` as ``LSTMState(h, c)``."""
+    """A Flax LSTM carry ``(c, h)`` as ``LSTMState(h, c)``, leaves ``[..., H]`` unchanged."""
     c, h = carry
     return LSTMState(h=h, c=c)
 
 
 def carry_to_flax(state: LSTMState) -> tuple:
-    """``LSTMState(h, c)`` as a Flax LSTM carry ``(c, h)``."""
+    """``LSTMState(h, c)`` as a Flax LSTM carry ``(c, h)``, leaves ``[..., H]`` unchanged."""
     return state.c, state.h

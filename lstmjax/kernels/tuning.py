@@ -70,9 +70,13 @@ def compiler_options() -> dict[str, str]:
     step whose recurrent layers are plain LSTMs (the fast path; the fused
     GRU's gain is unmeasured); on CPU they slow the reference scan's backward
     (tanh RNN, LSTM variants) down, see ``COMPILER_OPTIONS``. Empty where
-    none was measured to help or this jaxlib does not know them::
+    none was measured to help or this jaxlib does not know them.
 
-        step = jax.jit(train_step, compiler_options=lj.compiler_options())
+    >>> import jax, jax.numpy as jnp, lstmjax as lj
+    >>> options = lj.compiler_options()                  # {} or XLA flags, as str -> str
+    >>> double = jax.jit(lambda x: 2 * x, compiler_options=options)
+    >>> float(double(jnp.float32(1.5)))
+    3.0
     """
     backend = jax.default_backend()
     options = COMPILER_OPTIONS.get(backend, {})

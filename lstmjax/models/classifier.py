@@ -2,12 +2,23 @@
 
 For ``xs [B, T, D]`` with ``lengths [B]``::
 
-    ys, _  = encoder.apply(params["encoder"], xs, lengths=lengths)   # [B, T, H]
-    p      = pool(ys, lengths)                                      # [B, H]
-    logits = p @ W + b                                              # [B, C]
+    ys     = encoder(xs, lengths)                      [B, T, H]
+    p      = pool(ys, lengths)                         [B, H]     (mean, max or last)
+    logits = p W + b                                   [B, C]
 
 The encoder is an ``lstmjax.stack`` (wrap a single layer as ``lj.stack([layer])``),
 so dropout between its layers comes for free.
+
+>>> import jax, jax.numpy as jnp, lstmjax as lj
+>>> from lstmjax.models.classifier import cross_entropy, sequence_classifier
+>>> model = sequence_classifier(lj.stack([lj.lstm(8)]), num_classes=3)
+>>> params = model.init(jax.random.key(0), input_size=2)
+>>> xs, lengths = jnp.ones((4, 6, 2)), jnp.array([6, 5, 2, 1])    # [B, T, D], [B]
+>>> logits = model.apply(params, xs, lengths)
+>>> logits.shape                                                   # [B, C]
+(4, 3)
+>>> cross_entropy(logits, jnp.array([0, 1, 2, 0])).shape           # the batch mean
+()
 """
 
 from __future__ import annotations

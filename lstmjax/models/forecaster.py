@@ -3,18 +3,32 @@
 - direct: all ``horizon`` values at once from the last step, so errors do
   not compound through a recursion::
 
-      ys, _ = encoder.apply(params["encoder"], x[..., None])    # [B, C, H]
-      y_hat = ys[:, -1] @ W + b                                  # [B, horizon]
+      ys    = encoder(x)                              [B, C, H]
+      y_hat = ys[:, C - 1] W + b                      [B, horizon]
 
 - recursive: trained to predict the next value at every step (teacher
   forcing, ``C`` targets per window instead of ``horizon``), then forecasts
   by feeding each prediction back as the next input, carrying the state::
 
-      ys, carry = encoder.apply(params["encoder"], x[..., None])
-      x_(C+1) = ys[:, -1] @ W + b;   x_(C+k+1) = f(x_(C+k), carry)
+      ys, carry = encoder(x)                          [B, C, H]
+      x_(C+1) = ys[:, C - 1] W + b;   x_(C+k+1) = f(x_(C+k), carry)
 
 Inputs and targets come scaled (the forecasting experiment scales them with
 ``experiments/common/window_scaling.py``).
+
+>>> import jax, jax.numpy as jnp, lstmjax as lj
+>>> from lstmjax.models.forecaster import forecaster, recursive_forecaster
+>>> x = jnp.linspace(0.0, 1.0, 12).reshape(2, 6)                  # [B, C]
+>>> direct = forecaster(lj.stack([lj.lstm(8)]), horizon=3)
+>>> params = direct.init(jax.random.key(0))
+>>> direct.forecast(params, x).shape                               # [B, horizon]
+(2, 3)
+>>> recursive = recursive_forecaster(lj.stack([lj.lstm(8)]), horizon=3)
+>>> params = recursive.init(jax.random.key(0))
+>>> recursive.apply(params, x).shape        # training output: the next value at each step [B, C]
+(2, 6)
+>>> recursive.forecast(params, x).shape                            # [B, horizon]
+(2, 3)
 """
 
 from __future__ import annotations

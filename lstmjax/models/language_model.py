@@ -10,6 +10,20 @@ For ids ``x [B, T]`` and the carry left by the previous window::
 makes stateful (truncated-BPTT) training and generation possible: the next
 window starts where this one stopped. ``sample`` continues a prompt one
 character at a time at a softmax temperature.
+
+>>> import jax, jax.numpy as jnp, lstmjax as lj
+>>> from lstmjax.models.language_model import language_model, next_token_loss, sample
+>>> model = language_model(12, lj.stack([lj.lstm(8)]), embed_size=4)   # V = 12
+>>> params = model.init(jax.random.key(0))
+>>> ids = jnp.array([[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]])              # x [B, T]
+>>> logits, carry = model.apply(params, ids[:, :-1], model.initial_carry(2))
+>>> logits.shape                                                      # [B, T - 1, V]
+(2, 4, 12)
+>>> next_token_loss(logits, ids[:, 1:]).shape
+()
+>>> logits, carry = model.apply(params, ids[:, 1:], carry)           # the next window
+>>> sample(model, params, jnp.array([1, 2]), 6, temperature=1.0, key=jax.random.key(1)).shape
+(6,)
 """
 
 from __future__ import annotations
@@ -26,7 +40,8 @@ from lstmjax.validation import check_layer
 
 
 class LanguageModel(NamedTuple):
-    """``init(key)``, ``apply(params, ids, carry, ...)``, ``initial_carry(batch_size)``."""
+    """``init(key)``, ``apply(params, ids [B, T], carry, ...) -> (logits [B, T, V], carry)``,
+    ``initial_carry(batch_size)`` (the encoder's zeros, leaves ``[B, F]``)."""
 
     vocab_size: int
     encoder: Any

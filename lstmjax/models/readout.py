@@ -9,12 +9,21 @@ r"""Linear readout heads: the map from a recurrent network's outputs to predicti
 - ``per_step_readout(O)``: ``ys [B, T, H]`` -> ``[B, T, O]``, zero past each
   length, for sequence-to-sequence tasks (copying, language models).
 
-Each is a NamedTuple ``(output_size, init, apply)``, optax style::
+Each is a NamedTuple ``(output_size, init, apply)``, optax style:
 
-    head = last_step_readout(1)
-    head_params = head.init(key, cell.output_size)
-    ys, _ = lj.rnn(cell, params, xs, lengths=lengths)
-    pred = head.apply(head_params, ys, lengths=lengths)     # [B, 1]
+>>> import jax, jax.numpy as jnp, lstmjax as lj
+>>> from lstmjax.models.readout import last_step_readout, per_step_readout
+>>> cell = lj.lstm(8)
+>>> params = cell.init(jax.random.key(0), 2)
+>>> xs, lengths = jnp.ones((3, 5, 2)), jnp.array([5, 4, 1])      # [B, T, D], [B]
+>>> ys, _ = lj.rnn(cell, params, xs, lengths=lengths)             # [B, T, H]
+>>> head = last_step_readout(1)
+>>> head_params = head.init(jax.random.key(1), cell.output_size)
+>>> head.apply(head_params, ys, lengths=lengths).shape            # [B, 1]
+(3, 1)
+>>> per_step = per_step_readout(4)
+>>> per_step.apply(per_step.init(jax.random.key(1), 8), ys, lengths=lengths).shape  # [B, T, 4]
+(3, 5, 4)
 """
 
 from __future__ import annotations

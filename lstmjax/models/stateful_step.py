@@ -26,7 +26,7 @@ import optax
 
 
 class StatefulState(NamedTuple):
-    """``lstmjax.train.TrainState``'s fields plus the carry between batches."""
+    """``lstmjax.train.TrainState``'s fields plus the carry between batches (leaves ``[B, F]``)."""
 
     params: Any
     opt_state: Any
@@ -44,7 +44,7 @@ class StreamBatch(NamedTuple):
 
 
 def create_stateful_state(params, optimizer, *, key: jax.Array, carry) -> StatefulState:
-    """The state at step 0 with ``carry`` (usually zeros) as the running carry."""
+    """The state at step 0 with ``carry`` (usually zeros, leaves ``[B, F]``) as running carry."""
     return StatefulState(params, optimizer.init(params), jnp.zeros((), jnp.int32), key, carry)
 
 
@@ -56,7 +56,7 @@ def make_stateful_train_step(
     Args:
       loss_fn: ``(params, batch, carry, key) -> (loss, (metrics, new_carry))``.
       optimizer: any Optax transformation (``lstmjax.train.with_clipping`` for clipping).
-      initial_carry: the carry a reset starts from.
+      initial_carry: the carry a reset starts from, leaves ``[B, F]`` as the state's.
     """
 
     def step(state: StatefulState, batch: StreamBatch):

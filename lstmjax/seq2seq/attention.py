@@ -35,13 +35,21 @@ with the current output ``h_t``, with input feeding (sec. 3.3)::
 
 Without input feeding the inner layer reads ``x_t`` alone.
 
-Usage, with an encoder's outputs ``memory [B, S, E]``::
+Usage, with an encoder's outputs ``memory [B, S, E]`` (``E = 6``) and an
+LSTM of ``O = 8`` inside:
 
-    dec = attention_decoder(lj.lstm(64), memory_size=E, attention="bahdanau")
-    params = dec.init(key, input_size=D)
-    carry = dec.attention_carry(params, memory, lengths=src_lengths)
-    ys, final = dec.apply(params, xs, initial_carry=carry)   # xs [B, T, D] -> ys [B, T, O + E]
-    carry, y_t = dec.step(params, carry, x_t)                 # one step, x_t [B, D]
+>>> import jax, jax.numpy as jnp, lstmjax as lj
+>>> memory, src_lengths = jnp.ones((2, 7, 6)), jnp.array([7, 4])   # [B, S, E], [B]
+>>> dec = lj.attention_decoder(lj.lstm(8), memory_size=6, attention="bahdanau")
+>>> params = dec.init(jax.random.key(0), input_size=3)
+>>> carry = dec.attention_carry(params, memory, lengths=src_lengths)
+>>> xs = jnp.ones((2, 5, 3))                                        # [B, T, D]
+>>> ys, final = dec.apply(params, xs, initial_carry=carry)
+>>> ys.shape                                                        # [B, T, O + E]
+(2, 5, 14)
+>>> carry, y_t = dec.step(params, carry, xs[:, 0])                 # one step, x_t [B, D]
+>>> y_t.shape
+(2, 14)
 """
 
 from __future__ import annotations
@@ -134,7 +142,7 @@ class AttentionDecoder(NamedTuple):
 
     @property
     def feed_size(self) -> int:
-        """Features fed back besides ``x_t``: ``E`` (Bahdanau's context), ``A`` or 0 (Luong)."""
+        """The features fed back besides ``x_t``, ``E`` (Bahdanau's context), ``A`` or 0 (Luong)."""
         if self.attention == "bahdanau":
             return self.memory_size
         return self.attention_size if self.input_feeding else 0

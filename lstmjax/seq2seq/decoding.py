@@ -3,11 +3,27 @@ r"""Decoding token sequences from any decoder with a step: greedy, sampling, bea
 The decoding functions drive a TOKEN STEP ``step_fn(carry, tokens [N]) ->
 (carry, logits [N, V])``, a pure function of int tokens; ``token_step``
 builds one from any layer with a ``step`` (a cell, a causal stack, an
-``AttentionDecoder``), a token embedding and an output projection::
+``AttentionDecoder``), a token embedding and an output projection. Here an
+LSTM over a vocabulary of ``V = 10`` tokens, with start token 1 and EOS 2:
 
-    step_fn = token_step(decoder, params["decoder"], params["embed"], params["out"])
-    out = beam_search(step_fn, carry, start_tokens, max_len=20, beam_size=4, eos_id=1)
-    out.sequences   # [B, K, max_len], best beam first, pad_id after each EOS
+>>> import jax, jax.numpy as jnp, lstmjax as lj
+>>> from lstmjax.models.readout import linear_readout
+>>> decoder = lj.lstm(8)
+>>> k1, k2, k3 = jax.random.split(jax.random.key(0), 3)
+>>> params = {"decoder": decoder.init(k1, 4),
+...           "embed": jax.random.normal(k2, (10, 4)),              # [V, D]
+...           "out": linear_readout(10).init(k3, 8)}                # [O, V], [V]
+>>> step_fn = lj.token_step(decoder, params["decoder"], params["embed"], params["out"])
+>>> carry = decoder.initial_carry((2,))                             # B = 2
+>>> start_tokens = jnp.array([1, 1])                                # [B]
+>>> out = lj.beam_search(step_fn, carry, start_tokens, max_len=6, beam_size=3, eos_id=2)
+>>> out.sequences.shape        # [B, K, max_len], best beam first, pad_id after each EOS
+(2, 3, 6)
+>>> bool(jnp.all(out.scores[:, :-1] >= out.scores[:, 1:]))
+True
+>>> greedy = lj.greedy_decode(step_fn, carry, start_tokens, max_len=6, eos_id=2)
+>>> greedy.sequences.shape, greedy.lengths.shape                    # [B, max_len], [B]
+((2, 6), (2,))
 
 All are pure and jit-able (``max_len``, ``beam_size``, ``top_k`` static):
 ``jax.jit(lambda p, c, s: beam_search(token_step(dec, p, ...), c, s, ...))``.
@@ -191,6 +207,9 @@ def sample_decode(
       key: PRNG key, split once per step.
       temperature: ``> 0``; lower is greedier.
       top_k: None or a positive int.
+
+    Returns:
+      A ``DecodeResult``: ``sequences [B, max_len]``, ``scores [B]``, ``lengths [B]``.
     """
     check_key(key)
     temperature = check_real(temperature, "temperature")
@@ -210,7 +229,10 @@ def sample_decode(
 
 
 def length_penalty(lengths: jax.Array, alpha: float) -> jax.Array:
-    """GNMT's ``lp(Y) = ((5 + |Y|) / 6) ** alpha`` (Wu et al. 2016, eq. 14)."""
+    """GNMT's ``lp(Y) = ((5 + |Y|) / 6) ** alpha`` (Wu et al. 2016, eq. 14).
+
+    ``lengths`` of any shape (``[B, K]`` in ``beam_search``) -> float32 of that shape.
+    """
     return ((5.0 + lengths.astype(jnp.float32)) / 6.0) ** alpha
 
 

@@ -12,11 +12,24 @@ For a source ``x [B, S]`` (lengths ``S_b``) and a target ``y [B, T]`` (lengths `
 The encoder is any layer (e.g. ``lj.bidirectional(lj.lstm(H))``); the decoder
 is an ``AttentionDecoder`` whose ``memory_size`` is the encoder's output
 size. For inference ``encode`` gives the first carry and ``token_step`` the
-step the decoding functions drive::
+step the decoding functions drive:
 
-    carry = model.encode(params, src, src_lengths)
-    out = beam_search(model.token_step(params), carry, jnp.full((B,), bos_id),
-                      max_len=T, beam_size=4, eos_id=eos_id)
+>>> import jax, jax.numpy as jnp, lstmjax as lj
+>>> encoder = lj.bidirectional(lj.lstm(8))                          # E = 16
+>>> decoder = lj.attention_decoder(lj.lstm(8), memory_size=16)
+>>> model = lj.encoder_decoder(encoder, decoder, src_vocab=10, tgt_vocab=12,
+...                            embed_size=4, bos_id=1)
+>>> params = model.init(jax.random.key(0))
+>>> src, src_lengths = jnp.array([[3, 4, 5, 0], [6, 7, 0, 0]]), jnp.array([3, 2])
+>>> tgt, tgt_lengths = jnp.array([[4, 5, 2], [7, 2, 0]]), jnp.array([3, 2])
+>>> loss = jax.jit(model.loss)(params, src, src_lengths, tgt, tgt_lengths)
+>>> loss.shape                                                      # the training loss
+()
+>>> carry = model.encode(params, src, src_lengths)
+>>> out = lj.beam_search(model.token_step(params), carry, jnp.full((2,), model.bos_id),
+...                      max_len=6, beam_size=3, eos_id=2)
+>>> out.sequences.shape                                             # [B, K, max_len]
+(2, 3, 6)
 """
 
 from __future__ import annotations

@@ -1,13 +1,20 @@
 """The train state: everything that changes from one training step to the next.
 
 ``TrainState`` is a NamedTuple pytree, so it passes through ``jax.jit``,
-checkpoints with Orbax as one tree, and compares leaf by leaf in tests::
+checkpoints with Orbax as one tree, and compares leaf by leaf in tests:
 
-    state = create_state(params, optax.adam(1e-3), key=jax.random.key(0))
-    state.params       # the model's pytree
-    state.opt_state    # optimizer.init(params)
-    state.step         # int32 scalar, the number of updates applied
-    state.key          # PRNG key, split once per step (dropout, sampling)
+>>> import jax, jax.numpy as jnp, optax
+>>> from lstmjax.train import create_state
+>>> params = {"w": jnp.zeros((3, 2))}
+>>> state = create_state(params, optax.adam(1e-3), key=jax.random.key(0))
+>>> state.params["w"].shape            # the model's pytree
+(3, 2)
+>>> type(state.opt_state[0]).__name__  # optimizer.init(params)
+'ScaleByAdamState'
+>>> state.step.dtype, state.step.shape, int(state.step)   # the number of updates applied
+(dtype('int32'), (), 0)
+>>> state.key.dtype                    # PRNG key, split once per step (dropout, sampling)
+key<fry>
 """
 
 from __future__ import annotations

@@ -5,10 +5,10 @@ metrics)``: a scalar loss and a dict of scalar metrics (possibly empty).
 ``key`` is a fresh PRNG key in training (for dropout) and ``None`` in
 evaluation. One step is::
 
-    key, step_key = split(state.key)
-    (loss, metrics), g = value_and_grad(loss_fn, has_aux=True)(params, batch, step_key)
+    key, step_key      = split(key)
+    (loss, metrics), g = d/d params of loss_fn(params, batch, step_key)
     updates, opt_state = optimizer.update(g, opt_state, params)
-    params = params + updates;  step = step + 1
+    params, step       = params + updates, step + 1
 
 Global-norm clipping (Pascanu et al. 2013), ``g <- g * min(1, c / ||g||_2)``,
 is ``with_clipping(optimizer, c)``; schedules are the optimizer's own business
