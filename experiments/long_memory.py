@@ -85,8 +85,10 @@ class Config:
     resume: bool = False
     quick: bool = False
     progress: bool = True
+    mesh: str = ""
 
     def __post_init__(self):
+        train.parse_mesh(self.mesh)  # --mesh data=N: data parallelism; '' one device
         if self.task not in TASKS:
             raise ValueError(f"task: expected one of {sorted(TASKS)}, got {self.task!r}")
         if unknown := set(self.cells) - set(CELLS):
@@ -188,7 +190,8 @@ def train_cell(cfg: Config, seed: int, cell_name: str, cell: lj.Cell) -> dict:
     batch_fn = jax.jit(
         lambda step: task.batch(jax.random.fold_in(k_data, step), cfg.batch_size, cfg.T)
     )
-    eval_step = train.make_eval_step(loss_fn)
+    mesh = train.parse_mesh(cfg.mesh)
+    eval_step = train.make_eval_step(loss_fn, mesh=mesh)
 
     def held_out(key, size):
         eval_batch = min(size, 256)
@@ -199,7 +202,7 @@ def train_cell(cfg: Config, seed: int, cell_name: str, cell: lj.Cell) -> dict:
     start = time.perf_counter()
     result = train.fit(
         state,
-        train.make_train_step(loss_fn, optimizer),
+        train.make_train_step(loss_fn, optimizer, mesh=mesh),
         batch_fn,
         num_steps=cfg.steps,
         run_dir=train.run_directory(cfg.run_root, EXPERIMENT, cfg.name) / cell_name,
@@ -209,9 +212,10 @@ def train_cell(cfg: Config, seed: int, cell_name: str, cell: lj.Cell) -> dict:
         eval_fn=lambda p: train.evaluate(eval_step, p, val),
         eval_every=cfg.eval_every,
         resume=cfg.resume,
-        ignore=("resume", "progress", "cells"),
+        ignore=("resume", "mesh", "progress", "cells"),
         examples_per_step=cfg.batch_size,
         progress=cfg.progress,
+        mesh=mesh,
         plot_keys=("loss", task.metric),
     )
     scores = train.evaluate(eval_step, result.best_params, test)

@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 
 from lstmjax.train import run as runs
 from lstmjax.train.best import Best, validate
+from lstmjax.train.mesh import replicate, shard_batch
 from lstmjax.train.metrics import plot_metrics, read_metrics
 from lstmjax.train.run_lock import exclusive_run_dir
 from lstmjax.train.state import TrainState
@@ -158,6 +159,7 @@ def fit(
     progress: bool = True,
     plot_keys: Sequence[str] = ("loss",),
     log: Callable[[str], None] = print,
+    mesh=None,
 ) -> FitResult:
     """Trains ``state`` for ``num_steps`` steps, or resumes a run and finishes it.
 
@@ -186,6 +188,9 @@ def fit(
       progress: show a tqdm bar with the live loss.
       plot_keys: metrics drawn to ``metrics.png`` at the end.
       log: where status lines (resume messages) go.
+      mesh: the mesh ``train_step`` was built with (``make_train_step(...,
+        mesh=)``), or None: the state (fresh or restored) is replicated over
+        it and every ``batch_fn(step)`` split by rows (``lstmjax.train.mesh``).
 
     Returns:
       A ``FitResult``.
@@ -201,6 +206,9 @@ def fit(
     run = runs.open_run(
         run_dir, state, config=config, keep=keep, ignore=ignore, resume=resume, log=log
     )
+    if mesh is not None:
+        run = run._replace(state=replicate(run.state, mesh))
+        batches, batch_fn = batch_fn, lambda step: shard_batch(batches(step), mesh)
     end = num_steps if stop_after is None else min(num_steps, stop_after)
     cadence = Cadence(log_every, eval_every or checkpoint_every, checkpoint_every, num_steps, end)
     try:
