@@ -31,6 +31,7 @@ from lstmjax.train.best import Best, validate
 from lstmjax.train.checkpoint import CheckpointError, Checkpoints, Restored, signature
 from lstmjax.train.loop import Cadence, FitResult, fit, run_steps
 from lstmjax.train.mesh import (
+    collectives,
     data_mesh,
     keep_replicated,
     parse_mesh,
@@ -57,6 +58,7 @@ __all__ = [
     "RunLock",
     "RunLockedError",
     "TrainState",
+    "collectives",
     "create_state",
     "data_mesh",
     "evaluate",

@@ -18,10 +18,14 @@ for ``H <= 4096`` fits every accelerator's memory many times over.
 Placing data (outside ``jit``): ``shard_batch`` (every process holds the whole
 batch), ``shard_process_batch`` (each process holds its own rows),
 ``replicate`` (the state). Inside a step: ``split_rows`` and ``keep_replicated``
-constrain traced values to those layouts.
+constrain traced values to those layouts. ``collectives`` reads what a
+compiled step sends between devices.
 """
 
 from __future__ import annotations
+
+import math
+import re
 
 import jax
 import numpy as np
@@ -146,3 +150,38 @@ def split_rows(tree, mesh: Mesh, axis: str = DATA):
 def keep_replicated(tree, mesh: Mesh):
     """Inside ``jit``: constrains ``tree``'s leaves to be whole on every device."""
     return jax.lax.with_sharding_constraint(tree, replicated(mesh))
+
+
+_COLLECTIVE = re.compile(
+    r"= (.*?) (all-reduce|all-gather|reduce-scatter|all-to-all|collective-permute)(?:-start)?\("
+)
+_SHAPE = re.compile(r"\b([a-z]+\d*)\[([\d,]*)\]")
+_ITEMSIZE = {"pred": 1, "s8": 1, "u8": 1, "f16": 2, "bf16": 2, "s16": 2, "u16": 2}
+_ITEMSIZE |= {"f32": 4, "s32": 4, "u32": 4, "f64": 8, "s64": 8, "u64": 8}
+
+
+def collectives(hlo: str) -> dict[str, list[int]]:
+    """``{op: [count, bytes]}`` of the cross-device collectives in compiled HLO text.
+
+    ``hlo`` is ``jitted.lower(*args).compile().as_text()``; ``bytes`` sums
+    each op's result shapes (an all-reduce's result is what every device
+    contributes and receives). Asynchronous ``*-start`` ops (GPU) count as
+    their op; their ``*-done`` halves are not counted again.
+
+    Example: a data-parallel step (``make_train_step(..., mesh=)``) of the
+    fused LSTM compiles to ``{"all-reduce": [1, gradient bytes + 4]}``: one
+    all-reduce of the gradients and the loss.
+    """
+    found: dict[str, list[int]] = {}
+    for line in hlo.splitlines():
+        match = _COLLECTIVE.search(line)
+        if not match:
+            continue
+        size = 0
+        for dtype, dims in _SHAPE.findall(match.group(1)):
+            if dtype not in _ITEMSIZE:
+                raise ValueError(f"hlo: expected element types {sorted(_ITEMSIZE)}, got {dtype!r}")
+            size += _ITEMSIZE[dtype] * math.prod(int(d) for d in dims.split(",") if d)
+        count, total = found.get(match.group(2), [0, 0])
+        found[match.group(2)] = [count + 1, total + size]
+    return found
