@@ -99,7 +99,7 @@ def run_steps(
       The final state and the best params so far.
     """
     state, best = run.state, run.best
-    bar = _progress_bar(int(state.step), cadence.num_steps, enabled=progress)
+    bar = _progress_bar(int(state.step), cadence.num_steps, enabled=progress and runs.is_primary())
     window = MetricWindow(examples_per_step)
     t_start = time.perf_counter()
     try:
@@ -191,6 +191,9 @@ def fit(
       mesh: the mesh ``train_step`` was built with (``make_train_step(...,
         mesh=)``), or None: the state (fresh or restored) is replicated over
         it and every ``batch_fn(step)`` split by rows (``lstmjax.train.mesh``).
+        With several processes (``jax.distributed``) each calls ``fit`` alike,
+        ``batch_fn`` giving every process the whole batch; process 0 alone
+        holds the lock and writes the metrics and plot (``lstmjax.train.run``).
 
     Returns:
       A ``FitResult``.
@@ -224,8 +227,9 @@ def fit(
         )
     finally:
         run.checkpoints.close()
+    runs.barrier("fit: metrics written")
     records = read_metrics(run.metrics_path)
-    if int(state.step) == num_steps and plot_keys:
+    if int(state.step) == num_steps and plot_keys and runs.is_primary():
         plot_metrics(records, run.dir / "metrics.png", keys=plot_keys, title=str(run.dir))
     return FitResult(state, best.params, best.step, records, run.dir)
 

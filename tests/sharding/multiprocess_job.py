@@ -9,8 +9,11 @@ data-parallel steps (``make_train_step(mesh=)``), each process feeding only
 its own rows of the global batch (``shard_process_batch``), then saves the
 state with ``Checkpoints`` into ``WORKDIR/TAG``. With ``RESTORE_FROM`` it also
 restores the checkpoint in ``WORKDIR/RESTORE_FROM`` (saved by the other
-process count). Process 0 writes ``WORKDIR/TAG.json``: the leaves of the
-trained params and of the restored ones, each flattened to a list.
+process count). Then ``train.fit(..., mesh=)`` trains the fresh state 4 steps
+in ``WORKDIR/TAG-fit``, stopping after 2 and resuming, from global batches
+every process computes whole (``shard_batch`` keeps its rows). Process 0
+writes ``WORKDIR/TAG.json``: the leaves of the trained, restored and fitted
+params, each flattened to a list, and the fit's metrics records.
 """
 
 import os
@@ -21,6 +24,7 @@ PORT, WORKDIR, TAG = sys.argv[3], sys.argv[4], sys.argv[5]
 RESTORE_FROM = sys.argv[6] if len(sys.argv) > 6 else None
 os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={8 // NUM_PROCESSES}"
 
+import itertools  # noqa: E402
 import json  # noqa: E402
 
 import jax  # noqa: E402
@@ -68,10 +72,11 @@ def main():
 
     optimizer = optax.adam(0.01)
     mesh = train.data_mesh()
-    state = train.replicate(
+    fresh = train.replicate(
         train.create_state(cell.init(jax.random.key(1), 3), optimizer, key=jax.random.key(2)),
         mesh,
     )
+    state = fresh
     step = train.make_train_step(loss_fn, optimizer, mesh=mesh)
     rows = slice(PROCESS_ID * ROWS // NUM_PROCESSES, (PROCESS_ID + 1) * ROWS // NUM_PROCESSES)
     for xs, ys in batches():
@@ -87,6 +92,26 @@ def main():
         ckpts.close()
         out["restored"] = leaves(restored.state.params)
         out["restored_step"] = int(restored.state.step)
+    fit_dir = os.path.join(WORKDIR, TAG + "-fit")
+    for resume, stop_after in ((False, 2), (True, None)):
+        result = train.fit(
+            fresh,
+            step,
+            lambda s: next(itertools.islice(batches(), s % STEPS, None)),
+            num_steps=4,
+            run_dir=fit_dir,
+            config=config,
+            log_every=1,
+            checkpoint_every=2,
+            resume=resume,
+            stop_after=stop_after,
+            progress=False,
+            plot_keys=(),
+            log=lambda line: None,
+            mesh=mesh,
+        )
+    out["fitted"] = leaves(result.state.params)
+    out["fit_records"] = [(r["step"], r["loss"]) for r in result.records]
     if PROCESS_ID == 0:
         with open(os.path.join(WORKDIR, TAG + ".json"), "w") as f:
             json.dump(out, f)

@@ -10,7 +10,9 @@ launches, one after the other:
 3. one process: trains, saves, restores the checkpoint of launch 2.
 
 The 2-process params equal the 1-process ones (1e-5), and each checkpoint
-restores bitwise under the other process count.
+restores bitwise under the other process count. ``train.fit`` with the mesh,
+stopped and resumed, gives the same params and losses under both process
+counts, with process 0 alone writing the metrics.
 """
 
 import contextlib
@@ -101,3 +103,15 @@ def test_a_checkpoint_saved_by_two_processes_restores_in_one(runs):
     _, two, again = runs
     assert again["restored_step"] == 3
     assert largest_difference(again["restored"], two["trained"]) == 0
+
+
+def test_fit_stopped_and_resumed_in_two_processes_equals_one(runs):
+    one, two, again = runs
+    assert largest_difference(one["fitted"], two["fitted"]) < 1e-5
+    assert [s for s, _ in two["fit_records"]] == [1, 2, 3, 4]  # each record once
+    assert (
+        largest_difference(
+            [[x for _, x in one["fit_records"]]], [[x for _, x in two["fit_records"]]]
+        )
+        < 1e-5
+    )
