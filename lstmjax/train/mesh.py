@@ -10,10 +10,12 @@ devices (``XLA_FLAGS=--xla_force_host_platform_device_count=8``), on a
 multi-GPU host, a TPU slice or several processes joined by
 ``jax.distributed.initialize``: only the devices differ.
 
-Params stay replicated: an LSTM of hidden size ``H`` has about ``16 H^2``
-bytes of float32 weights, and the one all-reduce per step moves exactly those
-bytes (docs/guides/scaling.md measures both from the compiled step), which
-for ``H <= 4096`` fits every accelerator's memory many times over.
+Params stay replicated: an LSTM layer of hidden size ``H`` over ``D`` inputs
+has ``16 H (D + H)`` bytes of float32 weights, and the one all-reduce per step
+moves exactly the gradients' bytes (plus the loss's 4; docs/guides/scaling.md
+measures both from the compiled step). At ``H = 4096`` that is under 1 GiB for
+two layers, a small part of an accelerator's memory, while a model axis
+would need a collective at every time step of the recurrence.
 
 Placing data (outside ``jit``): ``shard_batch`` (every process holds the whole
 batch), ``shard_process_batch`` (each process holds its own rows),
