@@ -82,7 +82,7 @@ def _row_sharding(leaf, mesh: Mesh, axis: str) -> NamedSharding:
     return batch_sharding(mesh, axis) if np.ndim(leaf) else replicated(mesh)
 
 
-def _check_rows(batch, n: int, axis: str, name: str = "batch") -> None:
+def _check_rows(batch, n: int, axis: str, name: str) -> None:
     for path, leaf in jax.tree_util.tree_leaves_with_path(batch):
         if np.ndim(leaf) and np.shape(leaf)[0] % n:
             raise ValueError(
@@ -106,14 +106,19 @@ def _place(x, sharding: NamedSharding):
 def shard_batch(batch, mesh: Mesh, axis: str = DATA):
     """``batch``'s leaves placed with their first axis split over the mesh's ``axis``.
 
-    Scalar leaves are replicated. With several processes each passes the
-    same whole batch and keeps only its devices' rows.
-
-    Raises ``ValueError`` naming the leaf when its first axis does not divide
-    evenly over the devices.
+    With several processes each passes the same whole batch and keeps only
+    its devices' rows. Scalar leaves, and leaves whose rows do not divide
+    evenly over the devices (59 rows on 8), are placed whole on every device
+    instead: a step built with the mesh still splits their rows inside
+    ``jit`` (XLA pads the last devices' shares), so only the transfer differs.
     """
-    _check_rows(batch, mesh.shape[axis], axis)
-    return jax.tree.map(lambda x: _place(x, _row_sharding(x, mesh, axis)), batch)
+    n = mesh.shape[axis]
+
+    def place(x):
+        split = np.ndim(x) and np.shape(x)[0] % n == 0
+        return _place(x, batch_sharding(mesh, axis) if split else replicated(mesh))
+
+    return jax.tree.map(place, batch)
 
 
 def shard_process_batch(local_batch, mesh: Mesh, axis: str = DATA):
