@@ -98,8 +98,10 @@ class Config:
     resume: bool = False
     quick: bool = False
     progress: bool = True
+    mesh: str = ""
 
     def __post_init__(self):
+        train.parse_mesh(self.mesh)  # --mesh data=N: data parallelism; '' one device
         sizes = ("context", "hidden_size", "batch_size", "num_steps", "log_every", "per_kind")
         for name in sizes + ("checkpoint_every",):
             if getattr(self, name) < 1:
@@ -213,9 +215,10 @@ def train_seed(cfg: Config, seed: int, scaled: np.ndarray, bounds: tuple[int, in
         model.init(jax.random.key(seed)), optimizer, key=jax.random.key(seed)
     )
     eval_step = train.make_eval_step(loss_fn)
+    mesh = train.parse_mesh(cfg.mesh)
     result = train.fit(
         state,
-        train.make_train_step(loss_fn, optimizer),
+        train.make_train_step(loss_fn, optimizer, mesh=mesh),
         batch_fn,
         num_steps=cfg.num_steps,
         run_dir=run_dir,
@@ -227,7 +230,8 @@ def train_seed(cfg: Config, seed: int, scaled: np.ndarray, bounds: tuple[int, in
         resume=cfg.resume,
         examples_per_step=cfg.batch_size,
         progress=cfg.progress,
-        ignore=("resume", "progress", "seeds", "per_kind", "inject_seed", "matrix_profile"),
+        mesh=mesh,
+        ignore=("resume", "mesh", "progress", "seeds", "per_kind", "inject_seed", "matrix_profile"),
     )
     return jax.jit(lambda p, inputs: model.apply(p, inputs)[:, -1]), result
 

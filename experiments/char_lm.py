@@ -86,8 +86,10 @@ class Config:
     results_file: str = "experiments/results/char_lm.json"
     quick: bool = False
     progress: bool = True
+    mesh: str = ""
 
     def __post_init__(self):
+        train.parse_mesh(self.mesh)  # --mesh data=N: data parallelism; '' one device
         if self.source not in SOURCES:
             raise ValueError(f"source: expected one of {SOURCES}, got {self.source!r}")
         sizes = ("hidden_size", "num_layers", "embed_size", "batch_size", "seq_len", "num_steps")
@@ -313,9 +315,10 @@ def train_seed(cfg: Config, built: Built, seed: int, run_dir: pathlib.Path) -> d
         carry=zero_carry,
     )
     start = time.perf_counter()
+    mesh = train.parse_mesh(cfg.mesh)
     result = train.fit(
         state,
-        make_stateful_train_step(loss_fn, optimizer, zero_carry),
+        make_stateful_train_step(loss_fn, optimizer, zero_carry, mesh=mesh),
         batch_fn,
         num_steps=cfg.num_steps,
         run_dir=run_dir,
@@ -328,8 +331,9 @@ def train_seed(cfg: Config, built: Built, seed: int, run_dir: pathlib.Path) -> d
         stop_after=cfg.stop_after or None,
         examples_per_step=cfg.batch_size * cfg.seq_len,
         progress=cfg.progress,
+        mesh=mesh,
         plot_keys=("loss", "bpc"),
-        ignore=("resume", "stop_after", "progress", "results_file"),
+        ignore=("resume", "mesh", "stop_after", "progress", "results_file"),
     )
     train_wall = time.perf_counter() - start
     train_bpcs = [r["bpc"] for r in result.records if r["split"] == "train"]
@@ -372,7 +376,7 @@ def train_seed(cfg: Config, built: Built, seed: int, run_dir: pathlib.Path) -> d
 
 # Config fields that do not change what a seed computes: seeds that differ only
 # in these share one results file.
-PER_RUN_FIELDS = ("seed", "resume", "stop_after", "progress", "run_root", "results_file")
+PER_RUN_FIELDS = ("seed", "resume", "stop_after", "progress", "run_root", "results_file", "mesh")
 
 
 def merge_seed(results: dict, cfg: Config, built: Built, row: dict) -> dict:

@@ -83,8 +83,10 @@ class Config:
     resume: bool = False
     quick: bool = False
     progress: bool = True
+    mesh: str = ""
 
     def __post_init__(self):
+        train.parse_mesh(self.mesh)  # --mesh data=N: data parallelism; '' one device
         positive = (
             "hidden_size",
             "num_layers",
@@ -177,9 +179,10 @@ def train_one(cfg: Config, num_classes: int, seed: int, train_set, valid_set, ru
     state = train.create_state(params, optimizer, key=jax.random.key(seed + 10_000))
     eval_step = train.make_eval_step(loss_fn)
     valid_batch = (valid_set.xs, valid_set.lengths, valid_set.labels)
+    mesh = train.parse_mesh(cfg.mesh)
     result = train.fit(
         state,
-        train.make_train_step(loss_fn, optimizer),
+        train.make_train_step(loss_fn, optimizer, mesh=mesh),
         batch_fn,
         num_steps=cfg.num_steps,
         run_dir=run_dir,
@@ -191,9 +194,11 @@ def train_one(cfg: Config, num_classes: int, seed: int, train_set, valid_set, ru
         resume=cfg.resume,
         examples_per_step=batch_size,
         progress=cfg.progress,
+        mesh=mesh,
         plot_keys=("loss", "error"),
         ignore=(
             "resume",
+            "mesh",
             "progress",
             "seeds",
             "datasets",

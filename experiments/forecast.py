@@ -76,8 +76,10 @@ class Config:
     resume: bool = False
     quick: bool = False
     progress: bool = True
+    mesh: str = ""
 
     def __post_init__(self):
+        train.parse_mesh(self.mesh)  # --mesh data=N: data parallelism; '' one device
         if self.dataset not in SERIES:
             raise ValueError(f"dataset: expected one of {sorted(SERIES)}, got {self.dataset!r}")
         if self.mode not in ("",) + MODES:
@@ -161,9 +163,10 @@ def train_seed(cfg: Config, seed: int, history: np.ndarray, scaler, run_dir):
     state = train.create_state(
         model.init(jax.random.key(seed)), optimizer, key=jax.random.key(seed)
     )
+    mesh = train.parse_mesh(cfg.mesh)
     result = train.fit(
         state,
-        train.make_train_step(loss_fn, optimizer),
+        train.make_train_step(loss_fn, optimizer, mesh=mesh),
         lambda step: (x, y),
         num_steps=cfg.num_steps,
         run_dir=run_dir,
@@ -175,7 +178,8 @@ def train_seed(cfg: Config, seed: int, history: np.ndarray, scaler, run_dir):
         select="mae",
         resume=cfg.resume,
         progress=cfg.progress,
-        ignore=("resume", "progress", "seeds"),
+        mesh=mesh,
+        ignore=("resume", "mesh", "progress", "seeds"),
     )
     return model, predict, result
 

@@ -75,6 +75,7 @@ from experiments.common.rolling_origin import rolling_origins, split_at
 from experiments.common.seasonal_naive import seasonal_naive
 from experiments.common.series import windows
 from experiments.common.summary import mean_std, summarise
+from lstmjax import train
 from lstmjax.models.forecaster import forecaster, recursive_forecaster
 from lstmjax.train import cli
 from lstmjax.train.atomic import write_json
@@ -112,8 +113,10 @@ class Config:
     resume: bool = False
     quick: bool = False
     progress: bool = True
+    mesh: str = ""
 
     def __post_init__(self):
+        train.parse_mesh(self.mesh)  # --mesh data=N: data parallelism; '' one device
         for name in ("n_test", "num_layers", "num_steps", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: expected >= 1, got {getattr(self, name)}")
@@ -192,10 +195,15 @@ def _compiled(cfg: Config, mode: str, hidden: int, horizon: int):
     def loss_fn(params, x, y):
         return jnp.mean((model.apply(params, x) - y) ** 2)
 
+    mesh = train.parse_mesh(cfg.mesh)
+
     @jax.jit
     def train_chunk(params, opt_state, xs, ys):
         def step(carry, batch):
             params, opt_state = carry
+            if mesh is not None:  # --mesh: each step's batch rows split, the rest replicated
+                params, opt_state = train.keep_replicated((params, opt_state), mesh)
+                batch = train.split_rows(batch, mesh)
             loss, grads = jax.value_and_grad(loss_fn)(params, *batch)
             updates, opt_state = optimizer.update(grads, opt_state, params)
             return (optax.apply_updates(params, updates), opt_state), loss
@@ -285,7 +293,7 @@ class Units:
 
 
 def _run_config(cfg: Config) -> dict:
-    skip = ("resume", "progress", "seeds", "bootstrap_resamples")
+    skip = ("resume", "progress", "seeds", "bootstrap_resamples", "mesh")
     config = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in skip}
     return json.loads(json.dumps(config))
 

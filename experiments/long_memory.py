@@ -101,8 +101,10 @@ class Config:
     resume: bool = False
     quick: bool = False
     progress: bool = True
+    mesh: str = ""
 
     def __post_init__(self):
+        train.parse_mesh(self.mesh)  # --mesh data=N: data parallelism; '' one device
         if self.task not in TASKS:
             raise ValueError(f"task: expected one of {sorted(TASKS)}, got {self.task!r}")
         if unknown := set(self.cells) - set(CELLS):
@@ -295,7 +297,8 @@ def train_at(cfg: Config, seed: int, cell_name: str, cell: lj.Cell, lr: float) -
     batch_fn = jax.jit(
         lambda step: task.batch(jax.random.fold_in(k_data, step), cfg.batch_size, cfg.T)
     )
-    eval_step = train.make_eval_step(loss_fn)
+    mesh = train.parse_mesh(cfg.mesh)
+    eval_step = train.make_eval_step(loss_fn, mesh=mesh)
 
     def held_out(key, size):
         eval_batch = min(size, 256)
@@ -308,7 +311,7 @@ def train_at(cfg: Config, seed: int, cell_name: str, cell: lj.Cell, lr: float) -
     start = time.perf_counter()
     result = train.fit(
         state,
-        train.make_train_step(loss_fn, optimizer),
+        train.make_train_step(loss_fn, optimizer, mesh=mesh),
         batch_fn,
         num_steps=cfg.steps,
         run_dir=train.run_directory(cfg.run_root, EXPERIMENT, cfg.name) / run_name,
@@ -318,9 +321,10 @@ def train_at(cfg: Config, seed: int, cell_name: str, cell: lj.Cell, lr: float) -
         eval_fn=lambda p: train.evaluate(eval_step, p, val),
         eval_every=cfg.eval_every,
         resume=cfg.resume,
-        ignore=("resume", "progress", "cells", "lrs", "results_file"),
+        ignore=("resume", "mesh", "progress", "cells", "lrs", "results_file"),
         examples_per_step=cfg.batch_size,
         progress=cfg.progress,
+        mesh=mesh,
         plot_keys=("loss", task.metric),
     )
     scores = train.evaluate(eval_step, result.best_params, test)
@@ -408,7 +412,16 @@ def plot_comparison(cfg: Config, rows: list[dict], path: pathlib.Path) -> None:
 
 # Config fields that do not change what a cell computes: runs that differ only
 # in these share an entry of the results file.
-PER_RUN_FIELDS = ("seed", "cells", "resume", "progress", "run_root", "run_name", "results_file")
+PER_RUN_FIELDS = (
+    "seed",
+    "cells",
+    "resume",
+    "progress",
+    "run_root",
+    "run_name",
+    "results_file",
+    "mesh",
+)
 
 
 def merge_rows(results: dict, cfg: Config, rows: list[dict]) -> dict:

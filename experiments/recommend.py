@@ -87,8 +87,10 @@ class Config:
     resume: bool = False
     quick: bool = False
     progress: bool = True
+    mesh: str = ""
 
     def __post_init__(self):
+        train.parse_mesh(self.mesh)  # --mesh data=N: data parallelism; '' one device
         for name in ("embed_size", "max_len", "batch_size", "num_epochs", "eval_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: expected >= 1, got {getattr(self, name)}")
@@ -220,9 +222,10 @@ def train_one(cfg: Config, split: Split, cell_name: str, hidden: int, seed: int,
     )
     state = train.create_state(init(jax.random.key(seed)), optimizer, key=jax.random.key(seed))
     eval_every = min(cfg.eval_every, num_steps)
+    mesh = train.parse_mesh(cfg.mesh)
     result = train.fit(
         state,
-        train.make_train_step(loss_fn, optimizer),
+        train.make_train_step(loss_fn, optimizer, mesh=mesh),
         batch_fn,
         num_steps=num_steps,
         run_dir=run_dir,
@@ -235,8 +238,10 @@ def train_one(cfg: Config, split: Split, cell_name: str, hidden: int, seed: int,
         resume=cfg.resume,
         examples_per_step=cfg.batch_size,
         progress=cfg.progress,
+        mesh=mesh,
         ignore=(
             "resume",
+            "mesh",
             "progress",
             "seeds",
             "cells",

@@ -24,6 +24,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from lstmjax.train.mesh import keep_replicated, split_rows
+
 
 class StatefulState(NamedTuple):
     """``lstmjax.train.TrainState``'s fields plus the carry between batches (leaves ``[B, F]``)."""
@@ -49,7 +51,7 @@ def create_stateful_state(params, optimizer, *, key: jax.Array, carry) -> Statef
 
 
 def make_stateful_train_step(
-    loss_fn: Callable, optimizer: optax.GradientTransformation, initial_carry
+    loss_fn: Callable, optimizer: optax.GradientTransformation, initial_carry, *, mesh=None
 ) -> Callable:
     """Builds the jitted ``step(state, batch) -> (state, metrics)``.
 
@@ -57,6 +59,9 @@ def make_stateful_train_step(
       loss_fn: ``(params, batch, carry, key) -> (loss, (metrics, new_carry))``.
       optimizer: any Optax transformation (``lstmjax.train.with_clipping`` for clipping).
       initial_carry: the carry a reset starts from, leaves ``[B, F]`` as the state's.
+      mesh: a mesh with a ``"data"`` axis (``lstmjax.train.data_mesh``) for
+        data parallelism: the batch rows and the carry's rows split over it,
+        the rest of the state replicated; None for one device.
     """
 
     def step(state: StatefulState, batch: StreamBatch):
@@ -74,4 +79,17 @@ def make_stateful_train_step(
         new_carry = jax.lax.stop_gradient(new_carry)
         return StatefulState(params, opt_state, state.step + 1, key, new_carry), metrics
 
-    return jax.jit(step)
+    if mesh is None:
+        return jax.jit(step)
+
+    def sharded_step(state: StatefulState, batch: StreamBatch):
+        state = keep_replicated(state._replace(carry=None), mesh)._replace(
+            carry=split_rows(state.carry, mesh)
+        )
+        state, metrics = step(state, split_rows(batch, mesh))
+        rows = split_rows(state.carry, mesh)
+        return keep_replicated(state._replace(carry=None), mesh)._replace(carry=rows), (
+            keep_replicated(metrics, mesh)
+        )
+
+    return jax.jit(sharded_step)

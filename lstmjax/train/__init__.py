@@ -52,7 +52,16 @@ them all).
 from lstmjax.train.best import Best, validate
 from lstmjax.train.checkpoint import CheckpointError, Checkpoints, Restored, signature
 from lstmjax.train.loop import Cadence, FitResult, fit, run_steps
-from lstmjax.train.mesh import data_mesh, parse_mesh, shard_batch
+from lstmjax.train.mesh import (
+    collectives,
+    data_mesh,
+    keep_replicated,
+    parse_mesh,
+    replicate,
+    shard_batch,
+    shard_process_batch,
+    split_rows,
+)
 from lstmjax.train.metrics import MetricsWriter, plot_metrics, read_metrics
 from lstmjax.train.run import Run, open_run, run_directory
 from lstmjax.train.run_lock import RunLock, RunLockedError
@@ -71,20 +80,25 @@ __all__ = [
     "RunLock",
     "RunLockedError",
     "TrainState",
+    "collectives",
     "create_state",
     "data_mesh",
     "evaluate",
     "fit",
+    "keep_replicated",
     "make_eval_step",
     "make_train_step",
     "open_run",
     "parse_mesh",
     "plot_metrics",
     "read_metrics",
+    "replicate",
     "run_directory",
     "run_steps",
     "shard_batch",
+    "shard_process_batch",
     "signature",
+    "split_rows",
     "validate",
     "with_clipping",
 ]

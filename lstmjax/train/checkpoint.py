@@ -68,7 +68,14 @@ def _storable(tree):
 
 
 def _abstract(tree):
-    return jax.tree.map(lambda x: jax.ShapeDtypeStruct(np.shape(x), x.dtype), _storable(tree))
+    """Shapes, dtypes and, for arrays, shardings: a restore lays the leaves out like
+    the template's (on this run's devices, whatever topology saved them)."""
+    return jax.tree.map(
+        lambda x: jax.ShapeDtypeStruct(
+            np.shape(x), x.dtype, sharding=x.sharding if isinstance(x, jax.Array) else None
+        ),
+        _storable(tree),
+    )
 
 
 def signature(tree) -> dict[str, str]:

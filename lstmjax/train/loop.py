@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 
 from lstmjax.train import run as runs
 from lstmjax.train.best import Best, validate
+from lstmjax.train.mesh import replicate, shard_batch
 from lstmjax.train.metrics import plot_metrics, read_metrics
 from lstmjax.train.run_lock import exclusive_run_dir
 from lstmjax.train.state import TrainState
@@ -98,7 +99,7 @@ def run_steps(
       The final state and the best params so far.
     """
     state, best = run.state, run.best
-    bar = _progress_bar(int(state.step), cadence.num_steps, enabled=progress)
+    bar = _progress_bar(int(state.step), cadence.num_steps, enabled=progress and runs.is_primary())
     window = MetricWindow(examples_per_step)
     t_start = time.perf_counter()
     try:
@@ -158,6 +159,7 @@ def fit(
     progress: bool = True,
     plot_keys: Sequence[str] = ("loss",),
     log: Callable[[str], None] = print,
+    mesh=None,
 ) -> FitResult:
     """Trains ``state`` for ``num_steps`` steps, or resumes a run and finishes it.
 
@@ -186,6 +188,12 @@ def fit(
       progress: show a tqdm bar with the live loss.
       plot_keys: metrics drawn to ``metrics.png`` at the end.
       log: where status lines (resume messages) go.
+      mesh: the mesh ``train_step`` was built with (``make_train_step(...,
+        mesh=)``), or None: the state (fresh or restored) is replicated over
+        it and every ``batch_fn(step)`` split by rows (``lstmjax.train.mesh``).
+        With several processes (``jax.distributed``) each calls ``fit`` alike,
+        ``batch_fn`` giving every process the whole batch; process 0 alone
+        holds the lock and writes the metrics and plot (``lstmjax.train.run``).
 
     Returns:
       A ``FitResult``.
@@ -201,6 +209,9 @@ def fit(
     run = runs.open_run(
         run_dir, state, config=config, keep=keep, ignore=ignore, resume=resume, log=log
     )
+    if mesh is not None:
+        run = run._replace(state=replicate(run.state, mesh))
+        batches, batch_fn = batch_fn, lambda step: shard_batch(batches(step), mesh)
     end = num_steps if stop_after is None else min(num_steps, stop_after)
     cadence = Cadence(log_every, eval_every or checkpoint_every, checkpoint_every, num_steps, end)
     try:
@@ -216,8 +227,9 @@ def fit(
         )
     finally:
         run.checkpoints.close()
+    runs.barrier("fit: metrics written")
     records = read_metrics(run.metrics_path)
-    if int(state.step) == num_steps and plot_keys:
+    if int(state.step) == num_steps and plot_keys and runs.is_primary():
         plot_metrics(records, run.dir / "metrics.png", keys=plot_keys, title=str(run.dir))
     return FitResult(state, best.params, best.step, records, run.dir)
 

@@ -15,6 +15,12 @@ their step and score, and the wall time used so far; the metrics file is cut
 back to the restored step, so the lines written after that checkpoint are
 written again, identically. ``save`` is its mirror: one checkpoint holding all
 that is restored.
+
+With several processes (``jax.distributed``) every process opens the run and
+restores the checkpoint; process 0 alone writes ``config.json`` and the
+metrics (the others get a ``MetricsWriter`` that discards), and the processes
+wait for each other (``barrier``) after looking at the directory and before
+anyone writes to it.
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ from __future__ import annotations
 import pathlib
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
+
+import jax
+from jax.experimental import multihost_utils
 
 from lstmjax.train.atomic import write_json
 from lstmjax.train.best import Best
@@ -44,7 +53,7 @@ class Run(NamedTuple):
 
     dir: pathlib.Path
     checkpoints: Checkpoints
-    writer: MetricsWriter
+    writer: MetricsWriter | DiscardedMetrics
     state: TrainState
     best: Best
     wall_time: float
@@ -52,6 +61,27 @@ class Run(NamedTuple):
     @property
     def metrics_path(self) -> pathlib.Path:
         return self.dir / "metrics.jsonl"
+
+
+class DiscardedMetrics:
+    """The metrics writer of processes other than 0: writes nothing."""
+
+    def write(self, record: dict) -> None:
+        del record
+
+    def truncate(self, step: int) -> None:
+        del step
+
+
+def is_primary() -> bool:
+    """Whether this process writes the run's files: process 0 (the only one, usually)."""
+    return jax.process_index() == 0
+
+
+def barrier(name: str) -> None:
+    """Waits for every process to get here (nothing to wait for with one process)."""
+    if jax.process_count() > 1:
+        multihost_utils.sync_global_devices(name)
 
 
 def run_directory(root, experiment: str, run_name: str) -> pathlib.Path:
@@ -88,16 +118,19 @@ def open_run(
     """
     run_dir = pathlib.Path(run_dir)
     metrics_path, ckpt_dir = run_dir / "metrics.jsonl", run_dir / "checkpoints"
-    if not resume and (metrics_path.exists() or ckpt_dir.exists()):
+    holds_a_run = metrics_path.exists() or ckpt_dir.exists()
+    barrier("open_run: every process looked")
+    if not resume and holds_a_run:
         raise FileExistsError(
             f"{run_dir} already holds a run; resume it (--resume) or choose another run name"
         )
     run_dir.mkdir(parents=True, exist_ok=True)
     ckpts = Checkpoints(ckpt_dir, config=config, keep=keep, ignore=ignore)
-    writer = MetricsWriter(metrics_path)
+    writer = MetricsWriter(metrics_path) if is_primary() else DiscardedMetrics()
     best, wall_time = Best(state.params), 0.0
     if not resume:
-        write_json(run_dir / "config.json", config, sort_keys=True)
+        if is_primary():
+            write_json(run_dir / "config.json", config, sort_keys=True)
         return Run(run_dir, ckpts, writer, state, best, wall_time)
     for name in ckpts.incomplete():
         log(f"ignoring incomplete checkpoint save {ckpt_dir / name}")

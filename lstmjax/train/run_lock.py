@@ -13,7 +13,8 @@ blocks: only its stale record remains, and the next holder overwrites it.
 directories there are not protected.
 
 ``exclusive_run_dir`` wraps a function with a ``run_dir`` argument (``fit``)
-so that it runs holding the lock.
+so that it runs holding the lock. In a multi-process run (``jax.distributed``)
+the processes are one writer: process 0 holds the lock for them all.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ import json
 import os
 import pathlib
 import socket
+
+import jax
 
 LOCK_NAME = "run.lock"
 
@@ -95,6 +98,8 @@ def exclusive_run_dir(fn):
 
     @functools.wraps(fn)
     def locked(*args, **kwargs):
+        if jax.process_index() != 0:
+            return fn(*args, **kwargs)
         run_dir = signature.bind(*args, **kwargs).arguments["run_dir"]
         with RunLock(run_dir):
             return fn(*args, **kwargs)

@@ -32,7 +32,7 @@ import jax.numpy as jnp
 import optax
 
 from lstmjax import checked_mode
-from lstmjax.train.mesh import batch_sharding, replicated
+from lstmjax.train.mesh import keep_replicated, replicated, split_rows
 from lstmjax.train.state import TrainState
 
 
@@ -72,8 +72,11 @@ def make_train_step(
         LSTMs (see there: on CPU they slow the GRU and tanh RNN down).
       checked: raise on out-of-range ``lengths`` (module doc); needs ``jit``.
       mesh: a ``jax.sharding.Mesh`` with a ``"data"`` axis (``train.data_mesh``)
-        for data parallelism: the state replicated, every batch leaf split
-        along its first axis (``lstmjax.train.mesh``); None for one device.
+        for data parallelism: the state and metrics replicated, every batch
+        leaf split along its first axis, scalars replicated
+        (``lstmjax.train.mesh``); None for one device. Arguments already laid
+        out so (``shard_batch``, ``replicate``) are used in place, others are
+        placed by ``jit``.
 
     Returns:
       The step. ``metrics`` holds ``loss``, ``grad_norm`` (before any clipping)
@@ -138,14 +141,12 @@ def _compile(step: Callable, jit: bool, compiler_options, checked: bool, mesh):
             if value:
                 raise ValueError(
                     f"{flag}: needs jit=True; to compose the step yourself, jit it with "
-                    "lstmjax.checked / in_shardings from lstmjax.train.mesh"
+                    "lstmjax.checked / split_rows and keep_replicated from lstmjax.train.mesh"
                 )
         return step
-    shardings = {}
     if mesh is not None:
-        state, batch = replicated(mesh), batch_sharding(mesh)
-        shardings = dict(in_shardings=(state, batch), out_shardings=state)
-    options = dict(compiler_options=compiler_options or {}, **shardings)
+        step = _on_mesh(step, mesh)
+    options = dict(compiler_options=compiler_options or {})
     if not checked:
         return jax.jit(step, **options)
     if mesh is not None:
@@ -159,3 +160,13 @@ def _compile(step: Callable, jit: bool, compiler_options, checked: bool, mesh):
         return out
 
     return checked_step
+
+
+def _on_mesh(step: Callable, mesh) -> Callable:
+    """``step(state, batch)`` with the state and outputs replicated and the batch rows split."""
+
+    @functools.wraps(step)
+    def sharded_step(state, batch):
+        return keep_replicated(step(keep_replicated(state, mesh), split_rows(batch, mesh)), mesh)
+
+    return sharded_step

@@ -10,7 +10,6 @@ import os
 os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=8"
 
 import json  # noqa: E402
-import re  # noqa: E402
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
@@ -25,23 +24,6 @@ LAYERS = {
     "lstm_fused": (lj.lstm(16), "auto"),
     "bidirectional_gru": (lj.bidirectional(lj.gru(16)), "auto"),
 }
-BYTES = {"f32": 4, "bf16": 2, "f16": 2, "s32": 4, "u32": 4, "pred": 1}
-
-
-def collectives(hlo: str) -> dict:
-    """``{op: [count, bytes]}`` of the collectives in compiled HLO text."""
-    found = {}
-    for line in hlo.splitlines():
-        m = re.search(r"= (.*?) (all-reduce|all-gather|reduce-scatter|all-to-all)\(", line)
-        if not m:
-            continue
-        size = sum(
-            BYTES.get(dtype, 4) * eval("*".join(dims.split(",")) or "1")
-            for dtype, dims in re.findall(r"(\w+)\[([\d,]*)\]", m.group(1))
-        )
-        count, total = found.get(m.group(2), [0, 0])
-        found[m.group(2)] = [count + 1, total + size]
-    return found
 
 
 def main():
@@ -74,7 +56,7 @@ def main():
         )
         hlo = sharded.lower(state, batch).compile().as_text()
         grad_bytes = sum(x.size * x.dtype.itemsize for x in jax.tree.leaves(state.params))
-        out[name] = {"diff": diff, "collectives": collectives(hlo), "grad_bytes": grad_bytes}
+        out[name] = {"diff": diff, "collectives": train.collectives(hlo), "grad_bytes": grad_bytes}
     print(json.dumps(out))
 
 
