@@ -1,8 +1,14 @@
+import json
+import pathlib
+
 import numpy as np
 import pytest
 
-from experiments.common.char_lm_table import paired_test, table_row, verdict
+from experiments.common.char_lm_table import paired_test, readme_lines, table_row, verdict
 from experiments.common.text_baselines import block_bounds
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+RESULTS = ROOT / "experiments" / "results" / "char_lm.json"
 
 CHARS = 9000  # 5 blocks: 4 of 2000 characters and one of 1000
 
@@ -67,3 +73,9 @@ def test_the_verdict_says_plainly_whether_the_goal_is_met():
     assert worse.startswith("- LSTM, static (1 seed,") and worse.endswith("0.130 bits/char worse.")
     met = verdict(fake_results(lstm_bpc=(1.4, 1.45)), "dynamic")
     assert met.endswith("p < 0.01) is met.")
+
+
+def test_the_experiments_page_holds_the_lines_the_committed_results_give():
+    page = (ROOT / "docs/guides/experiments.md").read_text().splitlines()
+    for line in readme_lines(json.loads(RESULTS.read_text())):
+        assert not line or line in page
