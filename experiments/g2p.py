@@ -89,11 +89,13 @@ class Config:
     seeds: tuple = (0, 1, 2)
     results_file: str = "experiments/results/g2p.json"
     run_root: str = "runs"
+    mesh: str = ""
     resume: bool = False
     quick: bool = False
     progress: bool = True
 
     def __post_init__(self):
+        train.parse_mesh(self.mesh)  # --mesh data=N: data parallelism; '' one device
         for name in (
             "embed_size",
             "encoder_size",
@@ -262,9 +264,10 @@ def train_one(cfg: Config, split: data.Split, seed: int, run_dir):
     )
     eval_every = min(cfg.eval_every, cfg.num_steps)
     log_every = next(n for n in (50, 10, 1) if eval_every % n == 0)
+    mesh = train.parse_mesh(cfg.mesh)
     result = train.fit(
         state,
-        train.make_train_step(loss_fn, optimizer),
+        train.make_train_step(loss_fn, optimizer, mesh=mesh),
         batch_fn,
         num_steps=cfg.num_steps,
         run_dir=run_dir,
@@ -277,8 +280,10 @@ def train_one(cfg: Config, split: data.Split, seed: int, run_dir):
         resume=cfg.resume,
         examples_per_step=cfg.batch_size,
         progress=cfg.progress,
+        mesh=mesh,
         ignore=(
             "resume",
+            "mesh",
             "progress",
             "seeds",
             "results_file",

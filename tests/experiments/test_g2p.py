@@ -1,7 +1,5 @@
 import json
 import pathlib
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -159,22 +157,6 @@ def test_full_dictionary_split_sizes():
 def test_bad_config_fails_before_training(argv, match):
     with pytest.raises(ValueError, match=match):
         g2p.parse_config(argv)
-
-
-def test_has_the_common_shape_and_runs_as_a_file(tmp_path):
-    assert g2p.Config.__dataclass_params__.frozen
-    assert "schedule" in g2p.Config.__dataclass_fields__
-    for function in ("build", "run", "main", "parse_config"):
-        assert callable(getattr(g2p, function)), function
-    done = subprocess.run(
-        [sys.executable, "-I", str(ROOT / "experiments" / "g2p.py"), "--help"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "--beam_size" in done.stdout
 
 
 def fake_results(beam_wer=0.24, std=0.003):

@@ -23,7 +23,7 @@ from tests.experiments.experiment_module import load_experiment
 
 JOB = pathlib.Path(__file__).with_name("experiment_mesh_job.py")
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-NAMES = ["long_memory", "classify", "forecast", "anomaly", "char_lm", "recommend"]
+NAMES = ["long_memory", "classify", "forecast", "anomaly", "char_lm", "recommend", "g2p"]
 
 
 @pytest.mark.parametrize("name", NAMES + ["forecast_benchmark"])
