@@ -4,7 +4,8 @@
 
 prints one row per task and ``T`` of ``experiments/long_memory.py``: each
 cell's test metric as ``mean +- sample std (n)`` over the seeds run, its
-learning rate(s) and, for the tasks with Hochreiter & Schmidhuber's
+learning rate(s), the median over seeds of ``||dL/dx_1|| / ||dL/dx_T||``
+(how much error signal reaches the first step) and, for the tasks with Hochreiter & Schmidhuber's
 criterion, how many seeds solved it and the training sequences they needed
 (median and range) beside the paper's. Paste the rows into
 docs/guides/experiments.md; ``tests/experiments/common/test_long_memory_table.py``
@@ -65,6 +66,9 @@ def cell_text(task: str, T: int, cell: str, rows: list[dict]) -> str:
     digits = 5 if key == "test_mse" else 4
     text = f"{CELLS[cell]} (hidden {rows[0]['hidden']}): {format_mean_std(values, digits)}"
     text += ", lr " + "/".join(f"{lr:g}" for lr in lrs)
+    if all("grad_first_over_last" in r for r in rows):
+        ratio = float(np.median([r["grad_first_over_last"] for r in rows]))
+        text += f", gradient ratio {ratio:.2g}"
     if "sequences_until_solved" in rows[0]:
         text += _solved(task, T, rows)
     return text

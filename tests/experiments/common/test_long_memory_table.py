@@ -1,3 +1,6 @@
+import json
+import pathlib
+
 from experiments.common.long_memory_table import cell_text, readme_lines, table_row
 
 
@@ -41,6 +44,7 @@ def test_the_row_gives_the_command_seeds_and_every_cell_in_a_fixed_order():
 
 def test_rows_come_in_task_then_length_order():
     plain = {"0": {"lstm": {"cell": "lstm", "hidden": 8, "lr": 0.01, "test_mse": 0.001}}}
+    plain["0"]["lstm"]["grad_first_over_last"] = 0.37
     results = {
         "b": entry(T=200),
         "a": entry(T=100),
@@ -52,4 +56,12 @@ def test_rows_come_in_task_then_length_order():
         "| adding (H&S 1997 form), T=100, test fraction wrong",
         "| adding (H&S 1997 form), T=200, test fraction wrong",
     ]
-    assert "LSTM (hidden 8): 0.00100 (n=1), lr 0.01 |" in lines[0]
+    assert "LSTM (hidden 8): 0.00100 (n=1), lr 0.01, gradient ratio 0.37 |" in lines[0]
+
+
+def test_the_experiments_page_holds_the_rows_the_committed_results_give():
+    root = pathlib.Path(__file__).resolve().parents[3]
+    results = json.loads((root / "experiments/results/long_memory.json").read_text())
+    page = (root / "docs/guides/experiments.md").read_text().splitlines()
+    for line in readme_lines(results):
+        assert line in page
