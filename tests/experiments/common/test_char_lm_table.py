@@ -4,7 +4,14 @@ import pathlib
 import numpy as np
 import pytest
 
-from experiments.common.char_lm_table import paired_test, readme_lines, table_row, verdict
+from experiments.common.char_lm_table import (
+    NON_ADAPTIVE,
+    paired_test,
+    readme_lines,
+    static_against_ngram,
+    table_row,
+    verdict,
+)
 from experiments.common.text_baselines import block_bounds
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
@@ -79,3 +86,13 @@ def test_the_experiments_page_holds_the_lines_the_committed_results_give():
     page = (ROOT / "docs/guides/experiments.md").read_text().splitlines()
     for line in readme_lines(json.loads(RESULTS.read_text())):
         assert not line or line in page
+
+
+def test_static_scoring_is_also_tested_against_the_strongest_ngram():
+    results = fake_results()
+    best, test = paired_test(results, "static", among=NON_ADAPTIVE)
+    # static scoring: seeds 1.55 and 1.65 bits per char, mean 1.6; the 7-gram 1.83
+    assert best == "kneser-ney" and test["mean_difference"] == pytest.approx(-0.23)
+    line = static_against_ngram(results)
+    assert line.startswith("- LSTM, static minus Kneser-Ney 7-gram, the strongest baseline")
+    assert line.endswith("-0.230 bits/char [-0.230, -0.230] (p < 1e-04).")
