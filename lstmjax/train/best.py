@@ -3,7 +3,8 @@
 ``Best`` holds the params with the lowest validation ``select`` metric seen so
 far, the step they come from and that score (``inf`` before any validation).
 ``validate`` scores the current params, appends the ``val`` record to the
-metrics file and returns the updated ``Best``; a tie keeps the earlier params.
+metrics file and returns the updated ``Best`` and the record; a tie keeps the
+earlier params.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def validate(
     wall_time: float,
     writer: MetricsWriter,
     select: str,
-) -> Best:
+) -> tuple[Best, dict]:
     """Scores ``params`` with ``eval_fn``, logs ``{"split": "val", ...}``, updates ``best``.
 
     Args:
@@ -47,7 +48,12 @@ def validate(
       wall_time: the run's training seconds so far (the record's ``wall_time``).
       writer: the run's metrics file.
       select: the metric whose minimum is best.
+
+    Returns:
+      The updated ``Best`` and the record written,
+      ``{"step", "split": "val", "wall_time", **eval_fn(params)}``.
     """
     scores = eval_fn(params)
-    writer.write({"step": step, "split": "val", "wall_time": wall_time, **scores})
-    return best.update(params, step, scores[select])
+    record = {"step": step, "split": "val", "wall_time": wall_time, **scores}
+    writer.write(record)
+    return best.update(params, step, scores[select]), record

@@ -11,7 +11,7 @@ would have. It composes the pieces, each usable on its own:
   previous one;
 - ``best.validate``: a validation record and the best params so far;
 - ``Cadence`` and ``run_steps``: which step logs, validates and checkpoints,
-  and the loop over steps that does it.
+  and the loop over steps that does it; ``stop_when`` ends it early.
 
 With the same config and seed, a run gives the same numbers on CPU, and
 resuming from a checkpoint gives bitwise the params, optimizer state and
@@ -90,10 +90,13 @@ def run_steps(
     select: str = "loss",
     examples_per_step: int | None = None,
     progress: bool = True,
+    stop_when: Callable[[dict], bool] | None = None,
 ) -> tuple[TrainState, Best]:
     """Steps ``run.state`` up to ``cadence.end``, logging, validating and checkpointing.
 
     Without ``eval_fn`` the best params are the current ones at each checkpoint.
+    With ``stop_when``, the first validation record it accepts ends the loop
+    at that step, with a checkpoint.
 
     Returns:
       The final state and the best params so far.
@@ -113,8 +116,9 @@ def run_steps(
                 record = window.record(done, wall)
                 run.writer.write(record)
                 bar.set_postfix(loss=f"{record['loss']:.4g}")
+            stop = False
             if eval_fn is not None and cadence.validates(done):
-                best = validate(
+                best, record = validate(
                     eval_fn,
                     state.params,
                     best,
@@ -123,10 +127,13 @@ def run_steps(
                     writer=run.writer,
                     select=select,
                 )
-            if cadence.checkpoints(done):
+                stop = stop_when is not None and bool(stop_when(record))
+            if cadence.checkpoints(done) or stop:
                 if eval_fn is None:
                     best = Best(state.params, done, best.score)
                 runs.save(run, done, state, best, wall)
+            if stop:
+                break
     finally:
         bar.close()
     return state, best
@@ -160,6 +167,7 @@ def fit(
     plot_keys: Sequence[str] = ("loss",),
     log: Callable[[str], None] = print,
     mesh=None,
+    stop_when: Callable[[dict], bool] | None = None,
 ) -> FitResult:
     """Trains ``state`` for ``num_steps`` steps, or resumes a run and finishes it.
 
@@ -194,6 +202,15 @@ def fit(
         With several processes (``jax.distributed``) each calls ``fit`` alike,
         ``batch_fn`` giving every process the whole batch; process 0 alone
         holds the lock and writes the metrics and plot (``lstmjax.train.run``).
+      stop_when: early stopping: ``record -> bool``, called with each
+        validation record (``{"step", "split": "val", "wall_time",
+        **eval_fn(params)}``); the first that it accepts ends the run at that
+        step, with a checkpoint, e.g. a task's "solved" criterion, or a
+        patience rule kept by the caller. Needs ``eval_fn``, and
+        ``eval_every`` a multiple of ``log_every`` (the train record of the
+        stopping step is then written). A resumed run whose last validation
+        was accepted does not train further. ``result.state.step <
+        num_steps`` tells that the run stopped early.
 
     Returns:
       A ``FitResult``.
@@ -206,6 +223,10 @@ def fit(
     """
     _check_multiple(checkpoint_every, log_every, "checkpoint_every")
     _check_multiple(stop_after, log_every, "stop_after")
+    if stop_when is not None:
+        if eval_fn is None:
+            raise ValueError("stop_when: needs eval_fn (it reads validation records), got None")
+        _check_multiple(eval_every or checkpoint_every, log_every, "eval_every")
     run = runs.open_run(
         run_dir, state, config=config, keep=keep, ignore=ignore, resume=resume, log=log
     )
@@ -213,6 +234,9 @@ def fit(
         run = run._replace(state=replicate(run.state, mesh))
         batches, batch_fn = batch_fn, lambda step: shard_batch(batches(step), mesh)
     end = num_steps if stop_after is None else min(num_steps, stop_after)
+    stopped = stop_when is not None and _accepts_last_validation(run, stop_when)
+    if stopped:
+        end = int(run.state.step)
     cadence = Cadence(log_every, eval_every or checkpoint_every, checkpoint_every, num_steps, end)
     try:
         state, best = run_steps(
@@ -224,14 +248,25 @@ def fit(
             select=select,
             examples_per_step=examples_per_step,
             progress=progress,
+            stop_when=stop_when,
         )
     finally:
         run.checkpoints.close()
     runs.barrier("fit: metrics written")
     records = read_metrics(run.metrics_path)
-    if int(state.step) == num_steps and plot_keys and runs.is_primary():
+    stopped = stopped or int(state.step) < end
+    if (stopped or int(state.step) == num_steps) and plot_keys and runs.is_primary():
         plot_metrics(records, run.dir / "metrics.png", keys=plot_keys, title=str(run.dir))
     return FitResult(state, best.params, best.step, records, run.dir)
+
+
+def _accepts_last_validation(run: runs.Run, stop_when: Callable[[dict], bool]) -> bool:
+    """Whether ``stop_when`` accepts a validation record at the (restored) run's step."""
+    step = int(run.state.step)
+    if step == 0 or not run.metrics_path.exists():
+        return False
+    records = [r for r in read_metrics(run.metrics_path) if r["split"] == "val"]
+    return bool(records) and records[-1]["step"] == step and bool(stop_when(records[-1]))
 
 
 def _progress_bar(start: int, total: int, *, enabled: bool):

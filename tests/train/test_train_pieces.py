@@ -37,7 +37,7 @@ def test_best_keeps_the_strictly_lower_score_and_the_earlier_of_a_tie(tmp_path):
     best = best.update("p2", 2, 0.5).update("p4", 4, 0.5).update("p6", 6, 0.7)
     assert best == ("p2", 2, 0.5)
     writer = train.MetricsWriter(tmp_path / "metrics.jsonl")
-    best = train.validate(
+    best, record = train.validate(
         lambda p: {"loss": 0.1, "mae": 0.9},
         "p8",
         best,
@@ -50,6 +50,7 @@ def test_best_keeps_the_strictly_lower_score_and_the_earlier_of_a_tie(tmp_path):
     assert train.read_metrics(writer.path) == [
         {"step": 8, "split": "val", "wall_time": 1.0, "loss": 0.1, "mae": 0.9}
     ]
+    assert record == train.read_metrics(writer.path)[0]
 
 
 def _state():

@@ -69,6 +69,7 @@ def job(
     log=print,
     hold_at=None,
     until=None,
+    stop_when=None,
 ):
     """Trains (or resumes) the tiny run in ``run_dir``; returns ``train.fit``'s result."""
     state, train_step, batch_fn, eval_step, val = pieces(hidden, lr)
@@ -91,6 +92,7 @@ def job(
         progress=False,
         plot_keys=(),
         log=log,
+        stop_when=stop_when,
     )
 
 
