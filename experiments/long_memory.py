@@ -16,7 +16,8 @@ the step, so a checkpoint's data position is its step count:
   (lengths ``T .. 1.1 T``, read at each sequence's end; test fraction of
   sequences off by more than 0.04; baseline: always 0.5, about 0.85 wrong).
   Solved when at most 3 of 2560 validation sequences are wrong (their
-  Table 7 criterion); the row reports the training sequences seen until then;
+  Table 7 criterion); the row reports the training sequences seen until then
+  (with ``--until_solved`` training stops there, as theirs did);
 - ``recall``: reproduce 10 symbols (of 8) after ``T`` blanks (test accuracy
   on the recalled symbols; baseline: guess, 1/8);
 - ``order``: the order of two X/Y symbols among ``T`` distractors (test
@@ -102,11 +103,18 @@ class Config:
     quick: bool = False
     progress: bool = True
     mesh: str = ""
+    until_solved: bool = False
 
     def __post_init__(self):
         train.parse_mesh(self.mesh)  # --mesh data=N: data parallelism; '' one device
         if self.task not in TASKS:
             raise ValueError(f"task: expected one of {sorted(TASKS)}, got {self.task!r}")
+        if self.until_solved and TASKS[self.task].solved_at_most_wrong is None:
+            criterion = sorted(n for n, t in TASKS.items() if t.solved_at_most_wrong is not None)
+            raise ValueError(
+                f"until_solved: expected a task with a solved criterion ({criterion}), "
+                f"got {self.task!r}"
+            )
         if unknown := set(self.cells) - set(CELLS):
             raise ValueError(f"cells: expected some of {sorted(CELLS)}, got {sorted(unknown)}")
         optim.check_schedule(self.schedule)
@@ -270,10 +278,15 @@ def sequences_until_solved(cfg: Config, task: Task, records: list[dict]) -> int 
     if task.solved_at_most_wrong is None:
         return None
     for record in sorted((r for r in records if r["split"] == "val"), key=lambda r: r["step"]):
-        wrong = round(wrong_fraction(task, record) * CRITERION_SIZE)
-        if wrong <= task.solved_at_most_wrong:
+        if solved(task, record):
             return record["step"] * cfg.batch_size
     return None
+
+
+def solved(task: Task, record: dict) -> bool:
+    """Whether a validation record meets the task's criterion (at most
+    ``solved_at_most_wrong`` of 2560 wrong)."""
+    return round(wrong_fraction(task, record) * CRITERION_SIZE) <= task.solved_at_most_wrong
 
 
 def train_at(cfg: Config, seed: int, cell_name: str, cell: lj.Cell, lr: float) -> dict:
@@ -326,6 +339,7 @@ def train_at(cfg: Config, seed: int, cell_name: str, cell: lj.Cell, lr: float) -
         progress=cfg.progress,
         mesh=mesh,
         plot_keys=("loss", task.metric),
+        stop_when=(lambda record: solved(task, record)) if cfg.until_solved else None,
     )
     scores = train.evaluate(eval_step, result.best_params, test)
     batch = test[0]
@@ -342,6 +356,7 @@ def train_at(cfg: Config, seed: int, cell_name: str, cell: lj.Cell, lr: float) -
         "test_" + task.metric: scores[task.metric],
         "test_loss": scores["loss"],
         "best_step": result.best_step,
+        "steps_done": int(result.state.step),
         "best_val_loss": min(val_losses),
         "grad_first_over_last": float(sensitivity[0] / sensitivity[-1]),
         "first_train_loss": train_records[0]["loss"],

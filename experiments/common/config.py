@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
-ADDED_DEFAULTS = {"schedule": "constant"}
+ADDED_DEFAULTS = {"schedule": "constant", "until_solved": False}
 
 
 def run_config(cfg, **extra) -> dict:

@@ -41,6 +41,7 @@ PUBLISHED_SEQUENCES = {("adding_hs", 100): 74_000, ("adding_hs", 500): 209_000}
 PUBLISHED_SEQUENCES |= {("adding_hs", 1000): 853_000, ("order", 100): 31_390}
 TRIVIAL = {"adding": "always 1: MSE 0.1667", "recall": "guess: 0.125", "order": "guess: 0.25"}
 TRIVIAL["adding_hs"] = "always 0.5: about 0.85 wrong"
+DEFAULT_EVAL_EVERY = 250  # experiments/long_memory.py's; another is part of the command
 
 
 def _metric(rows: list[dict]) -> str:
@@ -82,6 +83,10 @@ def table_row(entry: dict) -> str:
     per_cell = {c: [entry["seeds"][s][c] for s in seeds if c in entry["seeds"][s]] for c in cells}
     metric = METRICS[_metric(next(iter(per_cell.values())))[5:]]
     grid = f" --lrs {','.join(f'{lr:g}' for lr in cfg['lrs'])}" if cfg.get("lrs") else ""
+    if cfg.get("eval_every", DEFAULT_EVAL_EVERY) != DEFAULT_EVAL_EVERY:
+        grid += f" --eval_every {cfg['eval_every']}"
+    if cfg.get("until_solved"):
+        grid += " --until_solved"
     command = (
         f"`python experiments/long_memory.py --task {task} --T {T} --steps {cfg['steps']} "
         f"--hidden {cfg['hidden']} --cells {','.join(cells)}{grid} --seed S`"

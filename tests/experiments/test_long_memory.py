@@ -117,3 +117,15 @@ def test_cli_parses_every_field_and_quick_keeps_explicit_values():
         long_memory.parse_config(["--cells", "lstm,transformer"])
     with pytest.raises(ValueError, match="task"):
         long_memory.parse_config(["--task", "sorting"])
+
+
+def test_until_solved_stops_training_at_the_first_solved_validation(tmp_path, monkeypatch):
+    # a criterion every validation meets: the run stops at the first one
+    always = long_memory.TASKS["order"]._replace(solved_at_most_wrong=2560)
+    monkeypatch.setitem(long_memory.TASKS, "order", always)
+    cfg = quick(tmp_path, "--task", "order", "--cells", "lstm", "--until_solved")
+    (row,) = long_memory.run(cfg)["results"]
+    assert row["steps_done"] == cfg.eval_every < cfg.steps
+    assert row["sequences_until_solved"] == cfg.eval_every * cfg.batch_size
+    with pytest.raises(ValueError, match="until_solved: expected a task with a solved criterion"):
+        long_memory.parse_config(["--task", "adding", "--until_solved"])

@@ -40,6 +40,9 @@ def test_the_row_gives_the_command_seeds_and_every_cell_in_a_fixed_order():
     assert "--cells lstm,rnn --lrs 0.001,0.003 --seed S` | 0,1,2 | LSTM" in text
     assert "; tanh RNN (hidden 128): 0.8450 ± 0.0071 (n=2)" in text
     assert text.endswith("| always 0.5: about 0.85 wrong |")
+    stopped = entry()
+    stopped["config"] |= {"eval_every": 100, "until_solved": True}
+    assert "--cells lstm,rnn --eval_every 100 --until_solved --seed S`" in table_row(stopped)
 
 
 def test_rows_come_in_task_then_length_order():
