@@ -25,8 +25,8 @@ A 1x1 convolution of all forecaster layers' outputs, concatenated, gives
 
 FC-LSTM (Srivastava et al. 2015's encoder-predictor): the same scheme with
 ``lstmjax.lstm`` cells over flattened frames ``[B, T, 1024]``, one layer of
-``fc_hidden`` units each (12: 63,760 parameters against the ConvLSTM's
-65,872 at the defaults; both counts go into the results), a linear readout to
+``fc_hidden`` units each (4: 21,680 parameters against the ConvLSTM's
+19,120 at the defaults; both counts go into the results), a linear readout to
 1024 logits.
 
 Loss: per-pixel sigmoid cross-entropy against the true frame values in
@@ -101,13 +101,13 @@ class Config:
     valid_sequences: int = 250
     test_sequences: int = 1000
     patch: int = 4
-    filters: int = 16
+    filters: int = 8
     layers: int = 2
     kernel: int = 3
-    fc_hidden: int = 12
+    fc_hidden: int = 4
     learning_rate: float = 3e-3
     batch_size: int = 16
-    num_steps: int = 300
+    num_steps: int = 500
     eval_every: int = 100
     max_grad_norm: float = 1.0
     schedule: str = "cosine"

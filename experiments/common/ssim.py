@@ -33,7 +33,7 @@ def _filter(images: np.ndarray, g: np.ndarray) -> np.ndarray:
     """``[..., H, W] -> [..., H - k + 1, W - k + 1]``: the separable window's valid sums."""
     k = len(g)
     rows = np.lib.stride_tricks.sliding_window_view(images, k, axis=-2) @ g
-    return np.lib.stride_tricks.sliding_window_view(rows, k, axis=-2) @ g
+    return np.lib.stride_tricks.sliding_window_view(rows, k, axis=-1) @ g
 
 
 def ssim(x: np.ndarray, y: np.ndarray) -> np.ndarray:
