@@ -24,10 +24,10 @@ A 1x1 convolution of all forecaster layers' outputs, concatenated, gives
 ``z [B, horizon, 32, 32]``.
 
 FC-LSTM (Srivastava et al. 2015's encoder-predictor): the same scheme with
-``lstmjax.lstm`` cells over flattened frames ``[B, T, 1024]``, one layer of
-``fc_hidden`` units each (4: 21,680 parameters against the ConvLSTM's
-19,120 at the defaults; both counts go into the results), a linear readout to
-1024 logits.
+``lstmjax.lstm`` cells over flattened frames ``[B, T, 1024]``, ``layers``
+stacked layers of ``fc_hidden`` units in the encoder and the forecaster
+(3: 19,732 parameters against the ConvLSTM's 19,120 at the defaults; both
+counts go into the results), a linear readout to 1024 logits.
 
 Loss: per-pixel sigmoid cross-entropy against the true frame values in
 ``[0, 1]``, ``mean over b, k, pixels of -[x log sigmoid(z) + (1 - x) log(1 -
@@ -104,7 +104,7 @@ class Config:
     filters: int = 8
     layers: int = 2
     kernel: int = 3
-    fc_hidden: int = 4
+    fc_hidden: int = 3
     learning_rate: float = 3e-3
     batch_size: int = 16
     num_steps: int = 500
