@@ -107,7 +107,7 @@ class Config:
     fc_hidden: int = 3
     learning_rate: float = 3e-3
     batch_size: int = 16
-    num_steps: int = 500
+    num_steps: int = 800
     eval_every: int = 100
     max_grad_norm: float = 1.0
     schedule: str = "cosine"
