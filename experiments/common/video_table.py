@@ -115,13 +115,13 @@ def verdicts(results: dict) -> list[str]:
         sign = 1.0 if HIGHER_IS_BETTER[metric] else -1.0
         ours = np.mean([row["convlstm"][f"test_{metric}"] for row in rows])
         rivals = {"fc_lstm": np.mean([row["fc_lstm"][f"test_{metric}"] for row in rows])}
-        best = max(results["baselines"], key=lambda n: sign * results["baselines"][n][f"test_{metric}"])
-        rivals[best] = results["baselines"][best][f"test_{metric}"]
+        scores = {n: stats[f"test_{metric}"] for n, stats in results["baselines"].items()}
+        best = max(scores, key=lambda n: sign * scores[n])
+        rivals[best] = scores[best]
         parts = []
         for name, theirs in rivals.items():
-            verdict = (
-                "beats" if sign * ours > sign * theirs else "ties" if ours == theirs else "does NOT beat"
-            )
+            verdict = "beats" if sign * ours > sign * theirs else "does NOT beat"
+            verdict = "ties" if ours == theirs else verdict
             what = MODELS.get(name) or f"the best baseline, {BASELINES[name]}"
             parts.append(f"{verdict} {what} ({theirs:.4f})")
         better = "higher" if HIGHER_IS_BETTER[metric] else "lower"
