@@ -28,17 +28,7 @@ def test_default_models_have_similar_parameter_counts(name, count):
     assert jax.eval_shape(model.logits, params, context).shape == (2, cfg.horizon, 32, 32)
 
 
-@pytest.fixture
-def unoptimised_compiles():
-    """The quick models are tiny: compile time dominates, and XLA's optimisations more
-    than double it. Restored afterwards, as the suite shares the process."""
-    before = jax.config.read("jax_disable_most_optimizations")
-    jax.config.update("jax_disable_most_optimizations", True)
-    yield
-    jax.config.update("jax_disable_most_optimizations", before)
-
-
-def test_quick_run_writes_results_and_a_strip(tmp_path, unoptimised_compiles):
+def test_quick_run_writes_results_and_a_strip(tmp_path):
     cfg = video.Config(quick=True, run_root=str(tmp_path), progress=False)
     results = video.run(cfg)
     row = results["seeds"]["0"]
