@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import pathlib
 import sys
 import time
@@ -262,7 +263,8 @@ def build(cfg: Config) -> dict:
 
 
 def count_params(params) -> int:
-    return int(sum(np.size(x) for x in jax.tree.leaves(params)))
+    """The number of scalars in ``params`` (arrays or shape structs)."""
+    return sum(math.prod(np.shape(x)) for x in jax.tree.leaves(params))
 
 
 def batched(batches: Batches, size: int):
