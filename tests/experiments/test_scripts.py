@@ -18,6 +18,7 @@ NAMES = [
     "char_lm",
     "recommend",
     "g2p",
+    "speech",
 ]
 
 
@@ -30,7 +31,7 @@ def test_has_config_build_run_main(name):
         assert callable(getattr(module, function)), function
 
 
-@pytest.mark.parametrize("name", ["long_memory", "char_lm", "recommend", "g2p"])
+@pytest.mark.parametrize("name", ["long_memory", "char_lm", "recommend", "g2p", "speech"])
 def test_runs_as_a_file_without_the_repository_on_the_path(name, tmp_path):
     # -I: no PYTHONPATH, no current directory on sys.path; the script finds experiments.common
     done = subprocess.run(
