@@ -221,26 +221,31 @@ class CTCModel(NamedTuple):
     logits: Callable
 
 
+class RecurrentEncoder(NamedTuple):
+    """An ``lstmjax`` stack over padded sequences: ``apply(params, xs [B, T, D],
+    lengths [B]) -> ys [B, T, O]`` (the final carries dropped)."""
+
+    net: lj.Stack
+
+    @property
+    def output_size(self) -> int:
+        return self.net.output_size
+
+    def init(self, key, input_size: int):
+        return self.net.init(key, input_size)
+
+    def apply(self, params, xs, lengths):
+        return self.net.apply(params, xs, lengths=lengths)[0]
+
+
 def encoder(cfg: Config, name: str):
     """The encoder of model ``name``: ``init(key, D)``, ``apply(params, xs, lengths)
     -> [B, T, O]`` and ``output_size``."""
     if name == "mlp":
         return context_mlp(cfg.mlp_context, cfg.mlp_size)
-    cell = (
-        lj.bidirectional(lj.lstm(cfg.bilstm_size)) if name == "bilstm" else lj.lstm(cfg.lstm_size)
-    )
-    net = lj.stack([cell])
-
-    class Recurrent(NamedTuple):
-        output_size: int = net.output_size
-
-        def init(self, key, input_size):
-            return net.init(key, input_size)
-
-        def apply(self, params, xs, lengths):
-            return net.apply(params, xs, lengths=lengths)[0]
-
-    return Recurrent()
+    if name == "bilstm":
+        return RecurrentEncoder(lj.stack([lj.bidirectional(lj.lstm(cfg.bilstm_size))]))
+    return RecurrentEncoder(lj.stack([lj.lstm(cfg.lstm_size)]))
 
 
 def build(cfg: Config) -> dict:
