@@ -33,7 +33,9 @@ Metrics (``lstmjax.ctc``): CER and WER of greedy decoding (validation and test)
 and of prefix beam search of width ``beam_size`` (test) on the best checkpoint.
 Each seed (init and batch order; the data is fixed by ``data_seed``) is merged
 into ``results_file`` as it completes, with the mean +- sample std over the
-seeds there.
+seeds there. With ``--resume`` an interrupted seed continues from its last
+checkpoint; a finished seed run again is only re-evaluated, and its entry
+replaced (its ``wall_s`` then counts that evaluation alone).
 """
 
 from __future__ import annotations
@@ -152,7 +154,8 @@ class Config:
         )
 
     def quick_version(self) -> Config:
-        """Seconds, not minutes: the smoke test's settings (results beside the runs)."""
+        """Seconds, not minutes: the smoke test's settings (results beside the runs); the
+        BiLSTM and the MLP only, the LSTM running the BiLSTM's code with another layer."""
         return dataclasses.replace(
             self,
             sizes=(16, 6, 6),
