@@ -15,9 +15,10 @@ RECBOLE := 1.2.1
 
 setup: data $(STAMP)
 
-# Debian packages holding experiment data (experiments/char_lm.py's text).
+# Debian packages holding experiment data: experiments/char_lm.py's text and
+# espeak-ng, the speech synthesizer of experiments/speech.py.
 # Installed only as root where apt-get exists; never fails the setup.
-DEB_DATA := bible-kjv bible-kjv-text fortunes-min
+DEB_DATA := bible-kjv bible-kjv-text fortunes-min espeak-ng
 
 data:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \

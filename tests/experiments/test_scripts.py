@@ -19,6 +19,7 @@ NAMES = [
     "recommend",
     "g2p",
     "video",
+    "speech",
 ]
 
 
@@ -31,7 +32,7 @@ def test_has_config_build_run_main(name):
         assert callable(getattr(module, function)), function
 
 
-@pytest.mark.parametrize("name", ["long_memory", "char_lm", "recommend", "g2p", "video"])
+@pytest.mark.parametrize("name", ["long_memory", "char_lm", "recommend", "g2p", "video", "speech"])
 def test_runs_as_a_file_without_the_repository_on_the_path(name, tmp_path):
     # -I: no PYTHONPATH, no current directory on sys.path; the script finds experiments.common
     done = subprocess.run(
