@@ -162,16 +162,7 @@ def test_models_have_about_the_same_budget_and_ctc_shaped_outputs():
     assert max(counts.values()) / min(counts.values()) < 1.1, counts
 
 
-@pytest.fixture
-def fast_compiles():
-    """XLA without most optimisations: the quick run's time is mostly compiling."""
-    before = jax.config.read("jax_disable_most_optimizations")
-    jax.config.update("jax_disable_most_optimizations", True)
-    yield
-    jax.config.update("jax_disable_most_optimizations", before)
-
-
-def test_quick_run_synthesises_with_espeak_and_trains(tmp_path, fast_compiles):
+def test_quick_run_synthesises_with_espeak_and_trains(tmp_path):
     cfg = speech.Config(quick=True, run_root=str(tmp_path), progress=False)
     results = speech.run(cfg)
     rows = results["seeds"]["0"]
