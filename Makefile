@@ -34,7 +34,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install --quiet --no-deps recbole==$(RECBOLE)
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: setup
 	$(PY) experiments/long_memory.py --task adding --T 100 --steps 800 --cells lstm,rnn \
 		--seed 0 --run-name demo --resume --results-file runs/long_memory/demo-results.json
 
@@ -46,7 +46,8 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix lstmjax tests benchmarks experiments
 	$(VENV)/bin/ruff format lstmjax tests benchmarks experiments
 
-test: lint docs
+# setup first: make data installs the Debian data packages (espeak-ng for the speech tests).
+test: setup lint docs
 	$(PY) -m pytest -q -n auto --durations=20
 
 # The documentation site into docs/_build/html; any Sphinx warning fails it.
