@@ -45,6 +45,8 @@ from lstmjax.cells.base import (
     split_gates,
 )
 from lstmjax.cells.lstm import LSTMState
+from lstmjax.kernels import tuning
+from lstmjax.kernels.conv_patches import conv2d_as_matmul
 from lstmjax.precision import canonical_compute_dtype, state_dtype
 from lstmjax.validation import check_key
 
@@ -79,25 +81,32 @@ class ConvGRUConfig:
     compute_dtype: Any = None
 
 
-def conv2d(x: jax.Array, w: jax.Array, compute_dtype=None) -> jax.Array:
+def conv2d(x: jax.Array, w: jax.Array, compute_dtype=None, *, as_matmul=None) -> jax.Array:
     """A "same"-padded, stride-1 convolution: ``x [..., height, width, C]``, ``w [k, k, C, N]``.
 
     Any leading axes are flattened into one batch for the convolution.
-    Returns ``[..., height, width, N]`` in float32 or wider.
+    Returns ``[..., height, width, N]`` in float32 or wider. ``as_matmul``
+    picks the implementation: XLA's convolution (False) or one matrix
+    product over patches (True, ``lstmjax.kernels.conv_patches``; the same
+    numbers up to the order of the sums); None: the backend's measured
+    choice (``tuning.CONV_AS_MATMUL``: patches on CPU).
     """
     out_dtype = state_dtype(x.dtype, w.dtype)
     if compute_dtype is not None:
         x, w = x.astype(compute_dtype), w.astype(compute_dtype)
     lead = x.shape[:-3]
     flat = x.reshape((-1,) + x.shape[-3:])
-    y = jax.lax.conv_general_dilated(
-        flat,
-        w,
-        window_strides=(1, 1),
-        padding="SAME",
-        dimension_numbers=("NHWC", "HWIO", "NHWC"),
-        preferred_element_type=out_dtype,
-    )
+    if tuning.conv_as_matmul() if as_matmul is None else as_matmul:
+        y = conv2d_as_matmul(flat, w, out_dtype)
+    else:
+        y = jax.lax.conv_general_dilated(
+            flat,
+            w,
+            window_strides=(1, 1),
+            padding="SAME",
+            dimension_numbers=("NHWC", "HWIO", "NHWC"),
+            preferred_element_type=out_dtype,
+        )
     return y.reshape(lead + y.shape[1:]).astype(out_dtype)
 
 

@@ -1,4 +1,5 @@
-"""Settings chosen per backend by measurement: the default ``unroll`` and XLA options.
+"""Settings chosen per backend by measurement: the default ``unroll``, the
+bidirectional and convolution fast paths, and XLA options.
 
 ``lax.scan``'s ``unroll=k`` runs k steps per loop iteration: fewer loop
 iterations (on CPU, fewer trips through the runtime between the per-step
@@ -44,6 +45,19 @@ SPLIT_DIRECTIONS = frozenset({"cpu"})
 def split_directions() -> bool:
     """Whether bidirectional fused layers run both directions in one unvmapped scan here."""
     return jax.default_backend() in SPLIT_DIRECTIONS
+
+
+# backends whose convolutional cells (``lstmjax.cells.conv.conv2d``) run each
+# convolution as one matrix product over patches (``conv_patches``): on CPU,
+# XLA's convolution gradients inside a scan are 2-12x slower (ConvLSTM
+# forward+backward, benchmarks/RESULTS.md). Elsewhere unmeasured: GPU and TPU
+# keep the native convolution.
+CONV_AS_MATMUL = frozenset({"cpu"})
+
+
+def conv_as_matmul() -> bool:
+    """Whether ``conv2d`` runs as a matrix product over patches on the default backend."""
+    return jax.default_backend() in CONV_AS_MATMUL
 
 
 # backend -> XLA compile options that made the plain-LSTM fast path faster.
