@@ -31,7 +31,7 @@ def both(x, w, **kwargs):
     return conv2d(x, w, as_matmul=True, **kwargs), conv2d(x, w, as_matmul=False, **kwargs)
 
 
-@settings(max_examples=12, deadline=None, derandomize=True)
+@settings(max_examples=6, deadline=None, derandomize=True)
 @given(convolutions())
 def test_values_and_gradients_equal_xlas_convolution(xw):
     x, w = xw
