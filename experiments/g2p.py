@@ -54,7 +54,7 @@ import numpy as np
 import lstmjax as lj
 from experiments.common import cmudict_g2p as data
 from experiments.common import optim
-from experiments.common.config import run_config
+from experiments.common.config import log_every_dividing, run_config
 from experiments.common.g2p_metrics import error_rates
 from experiments.common.seeds import run_seeds
 from experiments.common.spelling_neighbour import nearest_neighbour_prons
@@ -263,7 +263,7 @@ def train_one(cfg: Config, split: data.Split, seed: int, run_dir):
         model.init(jax.random.key(seed)), optimizer, key=jax.random.key(seed)
     )
     eval_every = min(cfg.eval_every, cfg.num_steps)
-    log_every = next(n for n in (50, 10, 1) if eval_every % n == 0)
+    log_every = log_every_dividing(eval_every)
     mesh = train.parse_mesh(cfg.mesh)
     result = train.fit(
         state,

@@ -58,7 +58,7 @@ import numpy as np
 import lstmjax as lj
 from experiments.common import espeak_speech as data
 from experiments.common import optim
-from experiments.common.config import run_config
+from experiments.common.config import log_every_dividing, run_config
 from experiments.common.context_mlp import context_mlp
 from experiments.common.summary import format_mean_std, summarise
 from lstmjax import train
@@ -352,7 +352,7 @@ def train_one(cfg: Config, prepared: dict, name: str, seed: int, run_dir):
     params = model.init(jax.random.key(seed))
     state = train.create_state(params, optimizer, key=jax.random.key(seed))
     eval_every = min(cfg.eval_every, cfg.num_steps)
-    log_every = next(n for n in (50, 10, 1) if eval_every % n == 0)
+    log_every = log_every_dividing(eval_every)
     mesh = train.parse_mesh(cfg.mesh)
     result = train.fit(
         state,

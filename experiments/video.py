@@ -71,7 +71,7 @@ import optax
 import lstmjax as lj
 from experiments.common import frame_baselines, optim
 from experiments.common import moving_digits as digits
-from experiments.common.config import run_config
+from experiments.common.config import log_every_dividing, run_config
 from experiments.common.seeds import run_seeds
 from experiments.common.ssim import frame_mse, ssim
 from experiments.common.summary import format_mean_std
@@ -374,7 +374,7 @@ def train_one(cfg: Config, data: Data, name: str, seed: int, run_dir):
         model.init(jax.random.key(seed)), optimizer, key=jax.random.key(seed)
     )
     eval_every = min(cfg.eval_every, cfg.num_steps)
-    log_every = next(n for n in (50, 10, 1) if eval_every % n == 0)
+    log_every = log_every_dividing(eval_every)
     mesh = train.parse_mesh(cfg.mesh)
     result = train.fit(
         state,

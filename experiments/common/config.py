@@ -20,3 +20,9 @@ def run_config(cfg, **extra) -> dict:
         if config.get(name) == default:
             del config[name]
     return {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()}
+
+
+def log_every_dividing(eval_every: int) -> int:
+    """The train-record interval for ``fit``: 50, 10 or 1, the largest that
+    divides ``eval_every`` (``fit`` needs checkpoints on train-record steps)."""
+    return next(n for n in (50, 10, 1) if eval_every % n == 0)
