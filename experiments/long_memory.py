@@ -439,15 +439,22 @@ PER_RUN_FIELDS = (
 )
 
 
+def results_key(cfg: Config) -> str:
+    """The results file's entry for ``cfg``: ``"adding T=100"``; runs with a
+    learning-rate grid (``--lrs``) get an entry of their own,
+    ``"adding T=100 lr grid"``, beside the fixed-rate one."""
+    return f"{cfg.task} T={cfg.T}" + " lr grid" * bool(cfg.lrs)
+
+
 def merge_rows(results: dict, cfg: Config, rows: list[dict]) -> dict:
     """``results`` (the results file's contents, ``{}`` for none) with ``rows``
-    as seed ``cfg.seed``'s cells in the entry of ``cfg.task`` at ``cfg.T``.
+    as seed ``cfg.seed``'s cells in the entry ``results_key(cfg)``.
 
     Raises ``ValueError`` naming ``results_file`` if that entry holds runs of
     another configuration (steps, hidden size, learning rates, ...).
     """
     shared = {k: v for k, v in run_config(cfg).items() if k not in PER_RUN_FIELDS}
-    key = f"{cfg.task} T={cfg.T}"
+    key = results_key(cfg)
     entry = results.get(key, {"task": cfg.task, "T": cfg.T, "config": shared, "seeds": {}})
     if entry["config"] != shared:
         raise ValueError(

@@ -99,9 +99,13 @@ def table_row(entry: dict) -> str:
 
 
 def readme_lines(results: dict) -> list[str]:
-    """One row per entry, ordered by task then ``T``."""
+    """One row per entry, ordered by task then ``T``, a learning-rate grid's
+    entry after the fixed-rate one."""
     order = list(TASKS)
-    entries = sorted(results.values(), key=lambda e: (order.index(e["task"]), e["T"]))
+    entries = sorted(
+        results.values(),
+        key=lambda e: (order.index(e["task"]), e["T"], bool(e["config"].get("lrs"))),
+    )
     return [table_row(e) for e in entries]
 
 

@@ -97,6 +97,10 @@ def test_rows_of_another_configuration_are_refused_by_the_results_file(tmp_path)
     assert set(more[f"adding T={cfg.T}"]["seeds"]["0"]) == {"lstm", "gru"}
     with pytest.raises(ValueError, match="results_file"):
         long_memory.merge_rows(more, dataclasses.replace(cfg, steps=7), [])
+    grid = dataclasses.replace(cfg, cells=("rnn",), lrs=(1e-3, 2e-3))
+    both = long_memory.merge_rows(more, grid, [{"cell": "rnn", "test_mse": 0.3}])
+    assert both[f"adding T={cfg.T}"] == more[f"adding T={cfg.T}"]
+    assert both[f"adding T={cfg.T} lr grid"]["config"]["lrs"] in ([1e-3, 2e-3], (1e-3, 2e-3))
 
 
 def test_resuming_a_finished_run_reproduces_its_scores(adding_run, capsys):

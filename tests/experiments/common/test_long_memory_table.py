@@ -52,13 +52,16 @@ def test_rows_come_in_task_then_length_order():
         "b": entry(T=200),
         "a": entry(T=100),
         "c": entry(task="adding", T=400, seeds=plain),
+        "d": entry(T=100, lrs=(1e-3, 3e-3)),
     }
     lines = readme_lines(results)
     assert [line.split(" | ")[0] for line in lines] == [
         "| adding (Arjovsky form), T=400, test MSE",
         "| adding (H&S 1997 form), T=100, test fraction wrong",
+        "| adding (H&S 1997 form), T=100, test fraction wrong",
         "| adding (H&S 1997 form), T=200, test fraction wrong",
     ]
+    assert "--lrs" not in lines[1] and "--lrs 0.001,0.003" in lines[2]
     assert "LSTM (hidden 8): 0.00100 (n=1), lr 0.01, gradient ratio 0.37 |" in lines[0]
 
 
