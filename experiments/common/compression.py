@@ -44,17 +44,13 @@ def _check(compressor: str, text: str) -> None:
         raise ValueError("text: expected a non-empty text")
 
 
-def bits_per_char(text: str, compressor: str) -> float:
-    """Compressed bits over characters of ``text`` under one of ``COMPRESSORS``."""
-    _check(compressor, text)
-    return 8 * len(COMPRESSORS[compressor](text.encode("utf-8"))) / len(text)
-
-
-def conditional_bits_per_char(prefix: str, text: str, compressor: str) -> float:
-    """Bits per character of ``text`` coded after ``prefix`` (the prefix trick)."""
+def bits_per_char(text: str, compressor: str, prefix: str = "") -> float:
+    """Bits per character of ``text`` under one of ``COMPRESSORS``, coded after
+    ``prefix`` by the prefix trick; with no prefix, the text's whole compressed
+    size (the container's fixed bytes included) over its length."""
     _check(compressor, text)
     compress = COMPRESSORS[compressor]
-    before = len(compress(prefix.encode("utf-8")))
+    before = len(compress(prefix.encode("utf-8"))) if prefix else 0
     return 8 * (len(compress((prefix + text).encode("utf-8"))) - before) / len(text)
 
 

@@ -15,7 +15,7 @@ block (``paired_bootstrap`` over blocks).
   (validation coded after the training block, test after training +
   validation). It adapts as it codes: its counts grow on the test text itself.
 - ``xz -9e``, ``xz -9``, ``bzip2 -9``: whole-test bits per char after the
-  training + validation prefix (``conditional_bits_per_char``); one number
+  training + validation prefix (``bits_per_char`` with a ``prefix``); one number
   each (their coded streams cannot be split into blocks).
 """
 
@@ -26,7 +26,7 @@ import numpy as np
 from experiments.common import char_ngram
 from experiments.common.compression import (
     COMPRESSORS,
-    conditional_bits_per_char,
+    bits_per_char,
     ppmd_block_bits,
 )
 from experiments.common.text import CharVocab
@@ -98,5 +98,5 @@ def same_data_baselines(train: str, valid: str, test: str, vocab: CharVocab) -> 
     out = {s: _ngram(counts, *ids, smoothing=s) for s in char_ngram.SMOOTHINGS}
     out["ppmd"] = _ppmd(train, valid, test)
     for name in COMPRESSORS:
-        out[name] = {"test_bpc": conditional_bits_per_char(train + valid, test, name)}
+        out[name] = {"test_bpc": bits_per_char(test, name, prefix=train + valid)}
     return out

@@ -7,7 +7,6 @@ import pytest
 from experiments.common.compression import (
     PPMD_MEMORY,
     bits_per_char,
-    conditional_bits_per_char,
     ppmd_block_bits,
 )
 
@@ -53,12 +52,12 @@ def test_the_prefix_trick_conditions_the_text_on_what_came_before():
     unrelated = "".join(chr(ord("A") + (i * 7) % 26) for i in range(2000))
     # LZ77 copies the repeat from its dictionary; BWT sorts it beside the prefix's copy
     for name, ratio in (("xz -9e", 0.1), ("bzip2 -9", 0.5)):
-        after_itself = conditional_bits_per_char(unrelated + text, text, name)
-        after_unrelated = conditional_bits_per_char(unrelated, text, name)
+        after_itself = bits_per_char(text, name, prefix=unrelated + text)
+        after_unrelated = bits_per_char(text, name, prefix=unrelated)
         assert after_itself < ratio * after_unrelated
-        # no prefix: the text alone, less the container's fixed bytes
-        alone = conditional_bits_per_char("", text, name)
-        assert 0 < bits_per_char(text, name) - alone < 8 * 64 / len(text)
+        # a one-character prefix: the text less the container's fixed bytes
+        after_one = bits_per_char(text, name, prefix=" ")
+        assert 0 < bits_per_char(text, name) - after_one < 8 * 64 / len(text)
 
 
 def test_ppmd_block_costs_add_up_to_the_coded_stream_and_follow_the_prefix():
