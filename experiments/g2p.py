@@ -178,31 +178,26 @@ def build(cfg: Config) -> seq2seq.EncoderDecoder:
 def make_decoders(model: seq2seq.EncoderDecoder, cfg: Config) -> dict:
     """``{"greedy": f, "beam": f}``, ``f(params, src [B, S], lengths [B]) -> ids [B, max_decode]``
     (the best beam), jitted."""
+    ends = {"max_len": cfg.max_decode, "eos_id": data.EOS, "pad_id": data.PAD}
 
-    def greedy(params, src, lengths):
-        carry = model.encode(params, src, lengths)
-        start = jnp.full(src.shape[:1], data.BOS, jnp.int32)
-        step = model.token_step(params)
-        return seq2seq.greedy_decode(
-            step, carry, start, max_len=cfg.max_decode, eos_id=data.EOS, pad_id=data.PAD
-        ).sequences
+    def greedy(step, carry, start):
+        return seq2seq.greedy_decode(step, carry, start, **ends).sequences
 
-    def beam(params, src, lengths):
-        carry = model.encode(params, src, lengths)
-        start = jnp.full(src.shape[:1], data.BOS, jnp.int32)
+    def beam(step, carry, start):
         out = seq2seq.beam_search(
-            model.token_step(params),
-            carry,
-            start,
-            max_len=cfg.max_decode,
-            beam_size=cfg.beam_size,
-            eos_id=data.EOS,
-            pad_id=data.PAD,
-            alpha=cfg.alpha,
+            step, carry, start, beam_size=cfg.beam_size, alpha=cfg.alpha, **ends
         )
         return out.sequences[:, 0]
 
-    return {"greedy": jax.jit(greedy), "beam": jax.jit(beam)}
+    def from_source(search):
+        def decode(params, src, lengths):
+            carry = model.encode(params, src, lengths)
+            start = jnp.full(src.shape[:1], data.BOS, jnp.int32)
+            return search(model.token_step(params), carry, start)
+
+        return jax.jit(decode)
+
+    return {"greedy": from_source(greedy), "beam": from_source(beam)}
 
 
 def transcribe(decode, params, words, eval_batch: int) -> list[tuple[str, ...]]:

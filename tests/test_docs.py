@@ -30,18 +30,9 @@ def test_guide_examples_run(page, tmp_path, monkeypatch):
     pytest.importorskip("torch") if "import torch" in page.read_text() else None
     monkeypatch.chdir(tmp_path)
     namespace = {"__name__": f"docs_{page.stem}"}
-    # The examples are small: compile time dominates, and XLA's optimisations
-    # would double it. Restored afterwards, as the suite shares the process.
-    import jax
-
-    before = jax.config.read("jax_disable_most_optimizations")
-    jax.config.update("jax_disable_most_optimizations", True)
-    try:
-        for i, block in enumerate(python_blocks(page)):
-            code = compile(block, f"{page.relative_to(ROOT)}[block {i}]", "exec")
-            exec(code, namespace)  # noqa: S102
-    finally:
-        jax.config.update("jax_disable_most_optimizations", before)
+    for i, block in enumerate(python_blocks(page)):
+        code = compile(block, f"{page.relative_to(ROOT)}[block {i}]", "exec")
+        exec(code, namespace)  # noqa: S102
 
 
 def test_every_public_name_has_a_reference_entry():

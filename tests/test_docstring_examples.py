@@ -32,25 +32,13 @@ def module_tests(name: str) -> list[doctest.DocTest]:
     return [t for t in tests if t.examples]
 
 
-@pytest.fixture
-def fast_compiles():
-    """The examples are small: compile time dominates, and XLA's optimisations
-    would double it. Restored afterwards, as the suite shares the process."""
-    import jax
-
-    before = jax.config.read("jax_disable_most_optimizations")
-    jax.config.update("jax_disable_most_optimizations", True)
-    yield
-    jax.config.update("jax_disable_most_optimizations", before)
-
-
 def test_the_docstrings_have_examples():
     count = sum(len(t.examples) for name in MODULES for t in module_tests(name))
     assert count >= MIN_EXAMPLES
 
 
 @pytest.mark.parametrize("name", [n for n in MODULES if module_tests(n)])
-def test_docstring_examples_run(name, tmp_path, monkeypatch, fast_compiles):
+def test_docstring_examples_run(name, tmp_path, monkeypatch):
     tests = module_tests(name)
     monkeypatch.chdir(tmp_path)  # examples that write files write here
     runner = doctest.DocTestRunner(optionflags=FLAGS)

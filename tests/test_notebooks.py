@@ -15,10 +15,8 @@ def test_there_are_notebooks():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_runs(path, monkeypatch):
-    # The kernel (a fresh process) compiles with most XLA optimisations off:
-    # the notebooks' small models are compile-bound, and it saves about 30%.
-    monkeypatch.setenv("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
+def test_notebook_runs(path):
+    # The kernel, a fresh process, compiles as this module does (tests/conftest.py).
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,
