@@ -7,14 +7,14 @@ Compiles: the suite's models are tiny, so compile time dominates it and XLA's
 optimisations add a third or more to it (measured 38% of the CPU time of
 test_lengths, test_layer_protocol and test_remat). Modules run with
 ``jax_disable_most_optimizations`` on, which changes what they compute only in
-float rounding, except those in ``OPTIMISED``: the fused kernels' numerics,
-the tests that read compiled HLO (collectives, compiler options, remat) and
-the benchmarks keep the compile users get. The setting is per module, so a
-module's shared fixtures and its tests compile alike (a resumed run must
-reproduce its first run bitwise), and it is also exported as
-``JAX_DISABLE_MOST_OPTIMIZATIONS`` to the processes a test starts (notebook
-kernels, fresh-process resumes, multi-process jobs), so they compile as the
-test does.
+float rounding, except those in ``OPTIMISED``, which keep the compile users
+get: the fused kernels' numerics, the tests that read compiled HLO (the
+data-parallel step's collectives, compiler options, remat) and the
+benchmarks. The setting is per module, so a module's shared fixtures and its
+tests compile alike (a resumed run must reproduce its first run bitwise), and
+it is also exported as ``JAX_DISABLE_MOST_OPTIMIZATIONS`` to the processes a
+test starts (notebook kernels, fresh-process resumes, multi-process jobs), so
+they compile as the test does.
 """
 
 import os
@@ -31,7 +31,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 TESTS = pathlib.Path(__file__).resolve().parent
 OPTIMISED = (
     "kernels/",
-    "sharding/",
+    "sharding/test_data_parallel.py",
     "benchmarks/",
     "test_backends.py",
     "test_remat.py",
