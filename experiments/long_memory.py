@@ -32,7 +32,11 @@ schedule and gradient clipping (``experiments.common.optim``); with
 ``--lrs`` each cell trains once per learning rate and keeps the one with the
 lowest validation loss (the grid is in its row). The params with the lowest validation
 loss are scored on a separate test set; model selection never sees the test
-set. Each cell's run lives in ``runs/long_memory/<run-name>/<cell>/``
+set. Every cell of a seed sees the same training batches and the same test
+sequences, and each row keeps its error per test sequence (squared error,
+wrong or right, or the fraction of recalled symbols wrong), so that
+``experiments.common.long_memory_table`` can test the LSTM against each other
+cell paired on those sequences. Each cell's run lives in ``runs/long_memory/<run-name>/<cell>/``
 (metrics.jsonl, metrics.png, checkpoints); ``--resume`` continues them; the
 table goes to stdout and ``results.json``, the validation curves of all cells
 to ``compare.png``. Finished rows also collect, by task, ``T`` and seed, in
@@ -62,7 +66,7 @@ import jax.numpy as jnp
 import optax
 
 import lstmjax as lj
-from experiments.common import optim
+from experiments.common import item_scores, optim
 from experiments.common.config import run_config
 from experiments.common.seeds import run_seeds
 from lstmjax import train
@@ -174,8 +178,9 @@ CELLS: dict[str, Callable[[Config], lj.Cell]] = {
 
 class Task(NamedTuple):
     """A task: its batches, the readout of the RNN outputs, the loss, the trivial
-    baseline, and (for H&S's criteria) how many of ``CRITERION_SIZE`` validation
-    sequences may be wrong for it to count as solved."""
+    baseline, each test sequence's error (what the paired tests between cells
+    compare), and (for H&S's criteria) how many of ``CRITERION_SIZE``
+    validation sequences may be wrong for it to count as solved."""
 
     input_size: int
     batch: Callable  # (key, batch_size, T) -> Batch or LengthBatch
@@ -184,6 +189,8 @@ class Task(NamedTuple):
     loss: Callable  # (predictions, targets) -> (loss, metrics)
     metric: str
     baseline: Callable  # T -> the trivial predictor's metric
+    item_error: Callable  # (predictions, targets) -> [B] error per sequence, lower is better
+    item_error_name: str  # "squared error" | "wrong" (0 or 1) | "fraction wrong"
     solved_at_most_wrong: int | None = None
 
 
@@ -207,6 +214,26 @@ def tolerance_loss(pred, targets):
     return mse, {**metrics, "wrong": wrong}
 
 
+def squared_error(pred, targets):
+    """``[B]``: each sequence's squared error, from ``pred``, ``targets [B, 1]``."""
+    return jnp.sum((pred - targets) ** 2, axis=-1)
+
+
+def off_by_tolerance(pred, targets):
+    """``[B]``: 1 where a sequence is off by more than H&S's 0.04, else 0."""
+    return jnp.any(jnp.abs(pred - targets) > synthetic.HS97_TOLERANCE, axis=-1).astype(jnp.float32)
+
+
+def misclassified(logits, labels):
+    """``[B]``: 1 where the class of ``logits [B, C]`` is not ``labels [B]``, else 0."""
+    return (jnp.argmax(logits, -1) != labels).astype(jnp.float32)
+
+
+def symbols_wrong(logits, labels):
+    """``[B]``: each sequence's fraction of recalled symbols wrong, ``logits [B, L, C]``."""
+    return jnp.mean(jnp.argmax(logits, -1) != labels, axis=-1)
+
+
 def last_step(head, p, ys, lengths):
     return head.apply(p, ys, lengths=lengths)
 
@@ -220,6 +247,8 @@ TASKS = {
         mse_loss,
         "mse",
         lambda T: synthetic.ADDING_BASELINE_MSE,
+        item_error=squared_error,
+        item_error_name="squared error",
     ),
     "adding_hs": Task(
         2,
@@ -229,6 +258,8 @@ TASKS = {
         tolerance_loss,
         "wrong",
         lambda T: synthetic.hs97_baselines(T)[1],
+        item_error=off_by_tolerance,
+        item_error_name="wrong",
         solved_at_most_wrong=3,
     ),
     "recall": Task(
@@ -241,6 +272,8 @@ TASKS = {
         classification_loss,
         "accuracy",
         lambda T: 1.0 / RECALL_SYMBOLS,
+        item_error=symbols_wrong,
+        item_error_name="fraction wrong",
     ),
     "order": Task(
         8,
@@ -250,6 +283,8 @@ TASKS = {
         classification_loss,
         "accuracy",
         lambda T: 0.25,
+        item_error=misclassified,
+        item_error_name="wrong",
         solved_at_most_wrong=1,
     ),
 }
@@ -298,10 +333,13 @@ def train_at(cfg: Config, seed: int, cell_name: str, cell: lj.Cell, lr: float) -
         "head": task.head.init(k_head, cell.output_size),
     }
 
-    def loss_fn(params, batch, key):
+    def predict(params, batch):
         lengths = getattr(batch, "lengths", None)
         ys, _ = lj.rnn(cell, params["cell"], batch.inputs, lengths=lengths, unroll=cfg.unroll)
-        return task.loss(task.predict(task.head, params["head"], ys, lengths), batch.targets)
+        return task.predict(task.head, params["head"], ys, lengths)
+
+    def loss_fn(params, batch, key):
+        return task.loss(predict(params, batch), batch.targets)
 
     optimizer = optim.make_optimizer(
         lr, max_grad_norm=cfg.clip, num_steps=cfg.steps, schedule=cfg.schedule
@@ -342,6 +380,8 @@ def train_at(cfg: Config, seed: int, cell_name: str, cell: lj.Cell, lr: float) -
         stop_when=(lambda record: solved(task, record)) if cfg.until_solved else None,
     )
     scores = train.evaluate(eval_step, result.best_params, test)
+    item_errors = jax.jit(lambda p, b: task.item_error(predict(p, b), b.targets))
+    errors = [e for b in test for e in item_errors(result.best_params, b).tolist()]
     batch = test[0]
     sensitivity = gradient_norm_per_step(
         lambda xs: loss_fn(result.best_params, batch._replace(inputs=xs), None)[0], batch.inputs
@@ -363,6 +403,10 @@ def train_at(cfg: Config, seed: int, cell_name: str, cell: lj.Cell, lr: float) -
         "last_train_loss": train_records[-1]["loss"],
         "wall_time_s": train_records[-1]["wall_time"],
         "this_process_s": time.perf_counter() - start,
+        "test_item_error": task.item_error_name,
+        # Per test sequence, in test order (every cell of a seed sees the same
+        # sequences): what long_memory_table's paired tests compare.
+        "test_item_errors": item_scores.pack(errors),
         "records": result.records,
     }
     if task.solved_at_most_wrong is not None:

@@ -57,13 +57,14 @@ import numpy as np
 
 import lstmjax as lj
 from experiments.common import espeak_speech as data
-from experiments.common import optim
+from experiments.common import item_scores, optim
 from experiments.common.config import log_every_dividing, run_config
 from experiments.common.context_mlp import context_mlp
 from experiments.common.summary import format_mean_std, summarise
 from lstmjax import train
 from lstmjax.ctc import (
     cer,
+    char_errors,
     ctc_greedy_decode,
     ctc_head,
     ctc_loss,
@@ -377,12 +378,16 @@ def train_one(cfg: Config, prepared: dict, name: str, seed: int, run_dir):
 
 def evaluate_model(cfg: Config, prepared: dict, decode: Callable, result) -> dict:
     """Greedy CER / WER on validation and test, beam on test, of the best checkpoint;
-    its step and the first and last training loss."""
+    each test utterance's beam-search character edits (in test order, the same
+    for every model: what speech_table's paired test compares) and the test
+    reference characters; its step and the first and last training loss."""
     out = {"best_step": result.best_step}
     for decoder, split in (("greedy", "valid"), ("greedy", "test"), ("beam", "test")):
         batches = prepared[split]
         hyps = transcribe(decode, result.best_params, batches, cfg, decoder)
         out |= {f"{decoder}_{split}_{m}": v for m, v in score(batches.texts, hyps).items()}
+    edits, lengths = char_errors(batches.texts, hyps)  # the beam search's, on test
+    out |= {"beam_test_char_edits": item_scores.pack(edits), "test_ref_chars": int(lengths.sum())}
     train_losses = [r["loss"] for r in result.records if r["split"] == "train"]
     return out | {"first_loss": train_losses[0], "last_loss": train_losses[-1]}
 

@@ -69,7 +69,7 @@ import numpy as np
 import optax
 
 import lstmjax as lj
-from experiments.common import frame_baselines, optim
+from experiments.common import frame_baselines, item_scores, optim
 from experiments.common import moving_digits as digits
 from experiments.common.config import log_every_dividing, run_config
 from experiments.common.seeds import run_seeds
@@ -336,12 +336,18 @@ def predict(model: Model, params, frames: np.ndarray, cfg: Config) -> np.ndarray
 
 def frame_metrics(truth: np.ndarray, predicted: np.ndarray, prefix: str) -> dict:
     """MSE and SSIM per predicted frame (``_per_frame``, ``[horizon]``, over sequences)
-    and averaged over the frames; ``truth, predicted [N, horizon, H, W]``."""
+    and averaged over the frames; ``truth, predicted [N, horizon, H, W]``. On the
+    test split also per sequence (``_per_sequence``, ``[N]``, over its frames, to 4
+    digits), in test order, the same for every model and baseline: what
+    video_table's paired tests compare."""
     out = {}
     for metric, fn in (("mse", frame_mse), ("ssim", ssim)):
-        per_frame = fn(truth, predicted).mean(axis=0)
+        scores = fn(truth, predicted)  # [N, horizon]
+        per_frame = scores.mean(axis=0)
         out[f"{prefix}_{metric}"] = float(per_frame.mean())
         out[f"{prefix}_{metric}_per_frame"] = per_frame.tolist()
+        if prefix == "test":
+            out[f"test_{metric}_per_sequence"] = item_scores.pack(scores.mean(axis=1))
     return out
 
 

@@ -16,7 +16,8 @@ frames, ``labels [B, N]`` with ``label_lengths [B]`` valid labels; paddings
 - ``ctc_greedy_decode``: best class per frame, then ``B`` (jit-able);
 - ``ctc_prefix_beam_search``: prefix beam search (Hannun et al. 2014), which
   sums the probability of every alignment of a prefix, on the host (NumPy);
-- ``edit_distance`` (Levenshtein, batched, jit-able), ``cer`` and ``wer``.
+- ``edit_distance`` (Levenshtein, batched, jit-able), ``cer`` and ``wer``, and
+  ``char_errors`` (each utterance's edits and reference length).
 """
 
 from __future__ import annotations
@@ -348,21 +349,45 @@ def _encode(seqs: Sequence[Sequence], vocab: dict) -> tuple[np.ndarray, np.ndarr
     return out, lengths
 
 
-def _error_rate(refs: Sequence[Sequence], hyps: Sequence[Sequence], argname: str) -> float:
+def _errors(refs: Sequence[Sequence], hyps: Sequence[Sequence]) -> tuple[np.ndarray, np.ndarray]:
+    """``(edits [B], ref_lengths [B])`` int arrays for token sequences."""
     if len(refs) != len(hyps):
         raise ValueError(
-            f"{argname}: expected as many hypotheses as references, got {len(hyps)} and {len(refs)}"
+            f"hyps: expected as many hypotheses as references, got {len(hyps)} and {len(refs)}"
         )
     if not refs:
         raise ValueError("refs: expected at least one reference, got none")
     vocab: dict = {}
     r, rl = _encode(refs, vocab)
     h, hl = _encode(hyps, vocab)
-    total = int(rl.sum())
-    if total == 0:
-        raise ValueError("refs: expected at least one token in the references, got none")
     d = _edit_distance_jit(jnp.asarray(r), jnp.asarray(rl), jnp.asarray(h), jnp.asarray(hl))
-    return float(np.sum(np.asarray(d))) / total
+    return np.asarray(d).astype(np.int64), rl.astype(np.int64)
+
+
+def _error_rate(refs: Sequence[Sequence], hyps: Sequence[Sequence]) -> float:
+    edits, lengths = _errors(refs, hyps)
+    if lengths.sum() == 0:
+        raise ValueError("refs: expected at least one token in the references, got none")
+    return float(edits.sum()) / float(lengths.sum())
+
+
+def _check_strings(refs, hyps) -> None:
+    for name, xs in (("refs", refs), ("hyps", hyps)):
+        if isinstance(xs, str) or not all(isinstance(x, str) for x in xs):
+            raise TypeError(f"{name}: expected a list of str")
+
+
+def char_errors(refs: Sequence[str], hyps: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per utterance ``b``: ``(edit_distance(ref_b, hyp_b) [B], len(ref_b) [B])``, int
+    arrays whose sums' ratio is ``cer`` (what a paired test over utterances compares).
+
+    >>> from lstmjax.ctc import char_errors
+    >>> edits, lengths = char_errors(["kitten", "ab"], ["sitting", "ab"])
+    >>> edits.tolist(), lengths.tolist()
+    ([3, 0], [6, 2])
+    """
+    _check_strings(refs, hyps)
+    return _errors(list(refs), list(hyps))
 
 
 def cer(refs: Sequence[str], hyps: Sequence[str]) -> float:
@@ -372,10 +397,8 @@ def cer(refs: Sequence[str], hyps: Sequence[str]) -> float:
     >>> cer(["kitten"], ["sitting"])                      # 3 edits / 6 characters
     0.5
     """
-    for name, xs in (("refs", refs), ("hyps", hyps)):
-        if isinstance(xs, str) or not all(isinstance(x, str) for x in xs):
-            raise TypeError(f"{name}: expected a list of str")
-    return _error_rate(list(refs), list(hyps), "hyps")
+    _check_strings(refs, hyps)
+    return _error_rate(list(refs), list(hyps))
 
 
 def wer(refs: Sequence[str], hyps: Sequence[str]) -> float:
@@ -385,7 +408,5 @@ def wer(refs: Sequence[str], hyps: Sequence[str]) -> float:
     >>> wer(["the cat sat", "hi"], ["the cat sat down", "hi"])   # 1 insertion / 4 words
     0.25
     """
-    for name, xs in (("refs", refs), ("hyps", hyps)):
-        if isinstance(xs, str) or not all(isinstance(x, str) for x in xs):
-            raise TypeError(f"{name}: expected a list of str")
-    return _error_rate([r.split() for r in refs], [h.split() for h in hyps], "hyps")
+    _check_strings(refs, hyps)
+    return _error_rate([r.split() for r in refs], [h.split() for h in hyps])

@@ -10,6 +10,7 @@ import pytest
 
 from lstmjax.ctc import (
     cer,
+    char_errors,
     ctc_greedy_decode,
     ctc_head,
     ctc_loss,
@@ -170,6 +171,15 @@ def test_cer_and_wer_hand_cases():
     assert wer(["the cat sat"], ["the cat sat down"]) == 1 / 3
     assert wer(["a b c d"], ["a x c"]) == 2 / 4
     assert wer(["the cat", "on the mat"], ["cat", "on a mat"]) == 2 / 5
+
+
+def test_char_errors_are_each_utterances_edits_and_length_and_sum_to_the_cer():
+    refs, hyps = ["kitten", "abc", "de", ""], ["sitting", "abc", "", "xy"]
+    edits, lengths = char_errors(refs, hyps)
+    assert edits.tolist() == [3, 0, 2, 2] and lengths.tolist() == [6, 3, 2, 0]
+    assert edits.sum() / lengths.sum() == cer(refs, hyps)
+    with pytest.raises(TypeError, match="^hyps"):
+        char_errors(["a"], "a")
 
 
 def test_named_errors():

@@ -78,3 +78,11 @@ def paired_bootstrap(
     return PairedBootstrap(
         float(np.mean(a - b)), float(low), float(high), min(1.0, 2 * tail), n_resamples
     )
+
+
+def format_pvalue(test: dict) -> str:
+    """``"p 0.031"``, or ``"p < 1e-04"`` when no resample crossed 0, for a
+    ``PairedBootstrap._asdict()`` (as a results file holds it)."""
+    if test["pvalue"] == 0:
+        return f"p < {1 / test['n_resamples']:.0e}"
+    return f"p {test['pvalue']:.2g}"

@@ -24,7 +24,7 @@ import sys
 
 import numpy as np
 
-from experiments.common.bootstrap import paired_bootstrap
+from experiments.common.bootstrap import format_pvalue, paired_bootstrap
 from experiments.common.summary import format_mean_std
 from experiments.common.text_baselines import block_bounds
 
@@ -104,17 +104,11 @@ def paired_test(
     return best, test._asdict() | {"blocks": len(blocks)}
 
 
-def _p(test: dict) -> str:
-    return (
-        f"p < {1 / test['n_resamples']:.0e}" if test["pvalue"] == 0 else f"p {test['pvalue']:.2g}"
-    )
-
-
 def _difference(test: dict) -> str:
     """``+0.201 bits/char [+0.183, +0.218] (p < 1e-04)``."""
     return (
         f"{test['mean_difference']:+.3f} bits/char [{test['low']:+.3f}, {test['high']:+.3f}] "
-        f"({_p(test)})"
+        f"({format_pvalue(test)})"
     )
 
 

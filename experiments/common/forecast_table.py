@@ -21,6 +21,8 @@ import json
 import pathlib
 import sys
 
+from experiments.common.bootstrap import format_pvalue
+
 LABELS = {
     "lstm": "LSTM",
     "seasonal_naive": "seasonal naive",
@@ -81,16 +83,10 @@ def _verdict(owa_lstm: float, owa_base: float, mase_test: dict) -> str:
     return "does NOT beat"
 
 
-def _p(test: dict) -> str:
-    if test["pvalue"] == 0:
-        return f"p < {1 / test['n_resamples']:.0e}"
-    return f"p {test['pvalue']:.2g}"
-
-
 def _difference(name: str, test: dict) -> str:
     return (
         f"{name} {test['mean_difference']:+.3f} [{test['low']:+.3f}, {test['high']:+.3f}] "
-        f"({_p(test)}; LSTM lower on {test['lstm_wins']} of {test['n_series']} series)"
+        f"({format_pvalue(test)}; LSTM lower on {test['lstm_wins']} of {test['n_series']} series)"
     )
 
 

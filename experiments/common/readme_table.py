@@ -23,6 +23,8 @@ import json
 import pathlib
 import sys
 
+from experiments.common.bootstrap import format_pvalue
+
 LABELS = {
     "lstm": "LSTM",
     "rolling_zscore": "rolling z-score",
@@ -113,12 +115,6 @@ def kind_lines(results: dict) -> list[str]:
     return lines
 
 
-def _p(test: dict) -> str:
-    if test["pvalue"] == 0:
-        return f"p < {1 / test['n_resamples']:.0e}"
-    return f"p {test['pvalue']:.2g}"
-
-
 def paired_lines(results: dict) -> list[str]:
     """The injected group's paired comparisons, one line per trivial detector."""
     lines = []
@@ -127,9 +123,9 @@ def paired_lines(results: dict) -> list[str]:
         mcnemar = ", ".join(f"{m['pvalue']:.2g}" for m in comparison["ucr_mcnemar"])
         lines.append(
             f"- LSTM minus {LABELS[name]}: F1 {f1['mean_difference']:+.3f} "
-            f"[{f1['low']:+.3f}, {f1['high']:+.3f}] ({_p(f1)}), ROC-AUC "
+            f"[{f1['low']:+.3f}, {f1['high']:+.3f}] ({format_pvalue(f1)}), ROC-AUC "
             f"{auc['mean_difference']:+.3f} [{auc['low']:+.3f}, {auc['high']:+.3f}] "
-            f"({_p(auc)}); McNemar on UCR correctness, p per seed: {mcnemar}."
+            f"({format_pvalue(auc)}); McNemar on UCR correctness, p per seed: {mcnemar}."
         )
     return lines
 

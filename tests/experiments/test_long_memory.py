@@ -7,8 +7,10 @@ import json
 import pathlib
 
 import jax
+import numpy as np
 import pytest
 
+from experiments.common.item_scores import unpack
 from tests.experiments.experiment_module import load_experiment
 
 long_memory = load_experiment("long_memory")
@@ -22,9 +24,18 @@ def quick(tmp_path, *args):
 
 def check_run(cfg, rows, cells):
     assert [row["cell"] for row in rows] == cells.split(",")
+    task = long_memory.TASKS[cfg.task]
     for row in rows:
         assert row["last_train_loss"] < row["first_train_loss"], row
         assert row["grad_first_over_last"] > 0
+        # One error per test sequence, whose mean is the test metric (to 4 digits).
+        errors = unpack(row["test_item_errors"])
+        assert errors.shape == (cfg.test_size,) and np.all(errors >= 0)
+        score = row["test_" + task.metric]
+        assert np.mean(errors) == pytest.approx(
+            1 - score if task.metric == "accuracy" else score, rel=1e-3, abs=1e-6
+        )
+        assert row["test_item_error"] == task.item_error_name
     out_dir = pathlib.Path(cfg.run_root) / "long_memory" / cfg.name
     results = json.loads((out_dir / "results.json").read_text())
     assert [r["cell"] for r in results["results"]] == cells.split(",")
@@ -66,6 +77,8 @@ def test_the_plain_rnns_fair_chance_picks_its_learning_rate_on_validation(tmp_pa
     )
     assert abs(row["params"] - lstm_params) <= row["hidden"] + 3
     assert 0 <= row["test_wrong_of_2560"] <= 2560 and "sequences_until_solved" in row
+    errors = unpack(row["test_item_errors"])
+    assert set(errors) <= {0.0, 1.0} and np.mean(errors) == pytest.approx(row["test_wrong"])
 
 
 def test_sequences_until_solved_is_the_first_validation_meeting_the_criterion(tmp_path):

@@ -12,6 +12,7 @@ import pytest
 from experiments.common import espeak_speech as data
 from experiments.common import log_mel as lm
 from experiments.common.context_mlp import context_mlp, context_windows
+from experiments.common.item_scores import pack, unpack
 from experiments.common.speech_table import readme_lines, table_row, verdicts
 from tests.experiments.experiment_module import load_experiment
 
@@ -173,6 +174,11 @@ def test_quick_run_synthesises_with_espeak_and_trains(tmp_path):
         for key in speech.METRIC_KEYS:
             assert 0.0 <= row[key] and np.isfinite(row[key])
     assert results["data"]["test"]["utterances"] == 6
+    for row in rows.values():  # each test utterance's beam edits add up to the beam CER
+        edits = unpack(row["beam_test_char_edits"])
+        assert len(edits) == 6 and sum(edits) / row["test_ref_chars"] == pytest.approx(
+            row["beam_test_cer"]
+        )
     assert list(tmp_path.glob("speech/speech-*.npz"))  # the cache the next run reads
     written = json.loads((tmp_path / "speech" / "results.json").read_text())
     assert written["models"]["bilstm"]["greedy_test_cer_std"] is None  # one seed
@@ -250,6 +256,25 @@ def test_verdicts_compare_the_bilstm_with_each_baseline():
         "- Test CER with beam 8: the BiLSTM's 11.0% is 20.0 points lower than the context MLP "
         "2x144 (+-8 steps)'s 31.0%.",
     ]
+
+
+def test_verdicts_add_the_paired_bootstrap_over_utterances_when_the_edits_were_kept():
+    results = fake_results()
+    rng = np.random.default_rng(0)
+    for s, rows in results["seeds"].items():
+        theirs = rng.integers(0, 6, 300)
+        ours = theirs - (rng.uniform(size=300) < 0.5) * (s != "2")  # seed 2: the same edits
+        rows["bilstm"] |= {"beam_test_char_edits": pack(ours), "test_ref_chars": 3000}
+        rows["lstm"] |= {"beam_test_char_edits": pack(theirs), "test_ref_chars": 3000}
+    lstm_line, mlp_line = verdicts(results)
+    assert lstm_line.startswith(
+        "- Test CER with beam 8: the BiLSTM's 11.0% is 10.0 points lower than the LSTM 192's "
+        "21.0%; paired bootstrap over the 300 test utterances, BiLSTM minus it, per seed: "
+        "seed 0 -"
+    )
+    assert "; seed 2 +0.0 points [+0.0, +0.0] (p 1)" in lstm_line
+    assert lstm_line.endswith("; the BiLSTM lower with p < 0.05 in 2 of 3 seeds, higher in 0.")
+    assert mlp_line.endswith("31.0%.")  # no seed kept the MLP's edits
 
 
 def test_the_experiments_page_holds_the_lines_the_committed_results_give():

@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from experiments.common.item_scores import unpack
 from tests.experiments.experiment_module import load_experiment
 
 video = load_experiment("video")
@@ -37,6 +38,12 @@ def test_quick_run_writes_results_and_a_strip(tmp_path):
         assert found["last_loss"] < found["first_loss"]
         assert len(found["test_mse_per_frame"]) == len(found["test_ssim_per_frame"]) == 3
         assert 0.0 <= found["test_mse"] <= 1.0 and -1.0 <= found["test_ssim"] <= 1.0
+    test_rows = [row[name] for name in video.MODELS] + list(results["baselines"].values())
+    for found in test_rows:  # one score per test sequence, averaging to the test score
+        for metric in ("mse", "ssim"):
+            per_sequence = unpack(found[f"test_{metric}_per_sequence"])
+            assert len(per_sequence) == results["data"]["sequences"]["test"]
+            assert np.mean(per_sequence) == pytest.approx(found[f"test_{metric}"], abs=1e-4)
     assert set(results["baselines"]) == {"copy_last", "shift"}
     assert results["data"]["images"] == {"train": 1257, "valid": 270, "test": 270}
     written = json.loads((tmp_path / "video" / "results.json").read_text())

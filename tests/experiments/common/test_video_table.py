@@ -2,6 +2,9 @@ import json
 import pathlib
 import re
 
+import numpy as np
+
+from experiments.common.item_scores import pack
 from experiments.common.video_table import per_frame_table, readme_lines, table_row, verdicts
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
@@ -72,6 +75,28 @@ def test_verdicts_say_a_tie_is_not_a_win():
         "and beats the best baseline, shift by last motion (0.0400)."
     )
     assert "ties the best baseline, shift by last motion (0.6000)" in ssim
+
+
+def test_verdicts_add_the_paired_bootstrap_over_sequences_when_the_scores_were_kept():
+    results = fake_results()
+    rng = np.random.default_rng(0)
+    truth = rng.uniform(0.03, 0.05, 500)
+    results["baselines"]["shift"]["test_mse_per_sequence"] = pack(truth, digits=17)
+    for seed in results["seeds"].values():
+        seed["fc_lstm"]["test_mse_per_sequence"] = pack(truth + 0.02, digits=17)
+        seed["convlstm"]["test_mse_per_sequence"] = pack(truth - 0.01, digits=17)
+    mse, ssim = verdicts(results)
+    assert mse.startswith(
+        "- Test MSE (lower is better): the ConvLSTM (0.0250, seed mean) beats FC-LSTM (0.0550; "
+        "paired bootstrap over 500 test sequences, ConvLSTM minus it, per seed: -0.0300 "
+    )
+    assert mse.endswith(
+        "beats the best baseline, shift by last motion (0.0400; paired bootstrap over 500 "
+        "test sequences, ConvLSTM minus it, per seed: -0.0100 [-0.0100, -0.0100] (p < 1e-04), "
+        "-0.0100 [-0.0100, -0.0100] (p < 1e-04); better with p < 0.05 in 2 of 2 seeds, "
+        "worse in 0)."
+    )
+    assert "paired" not in ssim  # no per-sequence SSIM kept
 
 
 def test_the_experiments_page_holds_the_lines_the_committed_results_give():
