@@ -184,6 +184,7 @@ def paired_lines(entry: dict) -> list[str]:
     then the verdict against the strongest other cell. No lines when no seed
     kept the per-sequence errors of the LSTM and another cell."""
     task, T = entry["task"], entry["T"]
+    label = f"{TASKS[task]}, T={T}" + ", learning-rate grid" * bool(entry["config"].get("lrs"))
     others = [c for c in CELLS if c != "lstm" and _paired_seeds(entry, c)]
     if not others:
         return []
@@ -202,10 +203,7 @@ def paired_lines(entry: dict) -> list[str]:
         tests = [paired_test(entry["seeds"][s]["lstm"], entry["seeds"][s][cell]) for s in seeds]
         tallies[cell] = _tally(tests, CELLS[cell])
         per_seed = "; ".join(f"seed {s}: {t['text']}" for s, t in zip(seeds, tests))
-        lines.append(
-            f"- {TASKS[task]}, T={T}, LSTM against {CELLS[cell]}, {how}: {per_seed}; "
-            f"{tallies[cell]}."
-        )
+        lines.append(f"- {label}, LSTM against {CELLS[cell]}, {how}: {per_seed}; {tallies[cell]}.")
     key = _metric([some_row])
     sign = -1 if key == "test_accuracy" else 1  # lower is better after the sign
 
@@ -214,7 +212,7 @@ def paired_lines(entry: dict) -> list[str]:
 
     strongest = min(others, key=mean_metric)
     lines.append(
-        f"- Verdict, {TASKS[task]}, T={T}: the strongest other cell is the "
+        f"- Verdict, {label}: the strongest other cell is the "
         f"{CELLS[strongest]} ({sign * mean_metric(strongest):.{5 if key == 'test_mse' else 4}f} "
         f"mean {METRICS[key[5:]]}); "
         f"{tallies[strongest]}."

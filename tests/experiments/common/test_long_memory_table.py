@@ -145,3 +145,5 @@ def test_paired_lines_test_each_cell_per_seed_and_judge_against_the_strongest():
         "- Verdict, adding (Arjovsky form), T=100: the strongest other cell is the GRU ("
     )
     assert paired_lines(entry(task="adding", T=100, seeds={"2": seeds["2"]})) == []
+    grid = paired_lines(entry(task="adding", T=100, seeds=seeds, lrs=(1e-3, 3e-3)))
+    assert grid[2].startswith("- Verdict, adding (Arjovsky form), T=100, learning-rate grid: ")
