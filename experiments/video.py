@@ -491,7 +491,8 @@ PER_RUN_FIELDS = ("seeds", "resume", "progress", "run_root", "results_file", "me
 
 def merge_seed(results: dict, cfg: Config, shared: dict, seed: int, row: dict) -> dict:
     """``results`` (the results file's contents, ``{}`` for none) with ``row`` as
-    seed ``seed``'s entry; ``shared`` (config, data, baselines) is set once.
+    seed ``seed``'s entry and ``shared`` (config, data, baselines: functions of
+    the config alone) as this run computed them.
 
     Raises ``ValueError`` naming ``results_file`` if the file holds seeds of
     another configuration.
@@ -501,9 +502,7 @@ def merge_seed(results: dict, cfg: Config, shared: dict, seed: int, row: dict) -
             f"results_file: {cfg.results_file} holds seeds of another configuration; "
             "pass another --results_file"
         )
-    merged = dict(results) or {**shared, "seeds": {}}
-    merged["seeds"] = {**merged["seeds"], str(seed): row}
-    return merged
+    return {**results, **shared, "seeds": {**results.get("seeds", {}), str(seed): row}}
 
 
 def run(cfg: Config) -> dict:

@@ -51,6 +51,11 @@ def test_quick_run_writes_results_and_a_strip(tmp_path):
     assert (tmp_path / "video" / "seed0" / "strip.png").stat().st_size > 0
     with pytest.raises(ValueError, match="results_file"):
         video.merge_seed(written, cfg, {"config": {"other": 1}}, 1, {})
+    # An earlier file's baselines give way to this run's (same config, more kept).
+    older = written | {"baselines": {"shift": {}}}
+    shared = {k: written[k] for k in ("config", "data", "baselines")}
+    merged = video.merge_seed(older, cfg, shared, 1, {"convlstm": {}})
+    assert merged["baselines"] == written["baselines"] and list(merged["seeds"]) == ["0", "1"]
 
 
 @pytest.mark.parametrize(
