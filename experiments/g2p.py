@@ -53,7 +53,7 @@ import numpy as np
 
 import lstmjax as lj
 from experiments.common import cmudict_g2p as data
-from experiments.common import optim
+from experiments.common import item_scores, optim
 from experiments.common.config import log_every_dividing, run_config
 from experiments.common.g2p_metrics import error_rates
 from experiments.common.seeds import run_seeds
@@ -218,7 +218,7 @@ def transcribe(decode, params, words, eval_batch: int) -> list[tuple[str, ...]]:
 
 
 def score(decode, params, lexicon: data.Lexicon, eval_batch: int) -> dict:
-    """``{"per", "wer"}`` of ``decode`` on ``lexicon``."""
+    """``{"per", "wer", "wrong" [W]}`` of ``decode`` on ``lexicon``."""
     return error_rates(lexicon.prons, transcribe(decode, params, lexicon.words, eval_batch))
 
 
@@ -293,22 +293,26 @@ def train_one(cfg: Config, split: data.Split, seed: int, run_dir):
 
 
 def evaluate_model(cfg: Config, split: data.Split, decoders: dict, result) -> dict:
-    """Greedy and beam PER / WER of the best checkpoint on validation and test, its step
-    and the first and last training loss."""
+    """Greedy and beam PER / WER of the best checkpoint on validation and test, which
+    test words beam search gets wrong (``beam_test_words_wrong``, 1 or 0 per word in
+    test order, packed), its step and the first and last training loss."""
     out = {"best_step": result.best_step}
     for decoder in DECODERS:
         for name in SPLITS:
             found = score(
                 decoders[decoder], result.best_params, getattr(split, name), cfg.eval_batch
             )
-            out |= {f"{decoder}_{name}_{m}": v for m, v in found.items()}
+            out |= {f"{decoder}_{name}_{m}": found[m] for m in METRICS}
+            if (decoder, name) == ("beam", "test"):
+                out["beam_test_words_wrong"] = item_scores.pack(found["wrong"])
     train_losses = [r["loss"] for r in result.records if r["split"] == "train"]
     out |= {"first_loss": train_losses[0], "last_loss": train_losses[-1]}
     return out
 
 
 def run_baseline(cfg: Config, split: data.Split) -> dict:
-    """The nearest-neighbour baseline's validation and test PER / WER, and its wall time."""
+    """The nearest-neighbour baseline's validation and test PER / WER, which test words
+    it gets wrong (``test_words_wrong``, packed), and its wall time."""
     start = time.perf_counter()
     out = {}
     for name in SPLITS:
@@ -316,7 +320,10 @@ def run_baseline(cfg: Config, split: data.Split) -> dict:
         hyps = nearest_neighbour_prons(
             split.train, lexicon.words, prefix=cfg.neighbour_prefix, window=cfg.neighbour_window
         )
-        out |= {f"{name}_{m}": v for m, v in error_rates(lexicon.prons, hyps).items()}
+        found = error_rates(lexicon.prons, hyps)
+        out |= {f"{name}_{m}": found[m] for m in METRICS}
+        if name == "test":
+            out["test_words_wrong"] = item_scores.pack(found["wrong"])
     return out | {"wall_s": time.perf_counter() - start}
 
 

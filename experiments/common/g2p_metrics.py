@@ -87,8 +87,9 @@ def word_errors(references: Sequence[Sequence[Sequence]], hypotheses: Sequence[S
 
 
 def error_rates(references, hypotheses) -> dict:
-    """``{"per": PER, "wer": WER}`` of the module doc."""
+    """``{"per": PER, "wer": WER}`` of the module doc, and ``"wrong" [W]``: whether
+    each word's pronunciation is wrong (``d_w > 0``; what a paired test compares)."""
     if not references:
         raise ValueError("references: expected at least one word, got none")
     d, ref_len = word_errors(references, hypotheses)
-    return {"per": float(d.sum() / ref_len.sum()), "wer": float(np.mean(d > 0))}
+    return {"per": float(d.sum() / ref_len.sum()), "wer": float(np.mean(d > 0)), "wrong": d > 0}

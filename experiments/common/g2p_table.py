@@ -6,7 +6,9 @@ prints the results-table row of ``experiments/g2p.py`` (the BiLSTM + attention
 model's test PER and WER with beam search and greedy decoding, ``mean +-
 sample std`` over seeds; the nearest-neighbour baseline's) and one sentence
 per goal (WER <= 25%, stretch <= 22%) saying whether the beam-search mean
-meets it, and by how much it misses; paste them into docs/guides/experiments.md.
+meets it, and by how much it misses; where the results keep which test
+words each gets wrong, McNemar's test per seed of beam search against the
+baseline; paste them into docs/guides/experiments.md.
 ``tests/experiments/test_g2p.py`` fails when the page's lines differ from what
 the committed results give.
 """
@@ -17,6 +19,10 @@ import json
 import pathlib
 import sys
 
+from experiments.common.item_scores import unpack
+from experiments.common.mcnemar import mcnemar
+
+ALPHA = 0.05
 GOALS = (("goal", 0.25), ("stretch goal", 0.22))
 DECODERS = {"beam": "beam {k}", "greedy": "greedy"}
 
@@ -76,9 +82,33 @@ def verdicts(results: dict) -> list[str]:
     return lines
 
 
+def paired_lines(results: dict) -> list[str]:
+    """McNemar's test per seed, beam search against the nearest neighbour, on which
+    test words each gets wrong; no line when the results did not keep them."""
+    baseline = results["baselines"]["nearest_neighbour"]
+    seeds = results["model"]["per_seed"]
+    kept = seeds and all("beam_test_words_wrong" in s for s in seeds)
+    if not kept or "test_words_wrong" not in baseline:
+        return []
+    theirs = unpack(baseline["test_words_wrong"]) == 0
+    texts, better, worse = [], 0, 0
+    for row in seeds:
+        test = mcnemar(unpack(row["beam_test_words_wrong"]) == 0, theirs)
+        better += test.pvalue < ALPHA and test.b > test.c
+        worse += test.pvalue < ALPHA and test.b < test.c
+        texts.append(f"seed {row['seed']} {test.b:,}/{test.c:,}, p {test.pvalue:.2g}")
+    return [
+        f"- Beam search against the nearest neighbour by spelling, McNemar on the "
+        f"{len(theirs):,} test words (model right and neighbour wrong / the reverse, p): "
+        + "; ".join(texts)
+        + f"; the model is right more often with p < {ALPHA:g} in {better} of "
+        f"{len(seeds)} seeds, less often in {worse}."
+    ]
+
+
 def readme_lines(results: dict) -> list[str]:
     """Everything the page quotes from the results, in the page's order."""
-    return [table_row(results), ""] + verdicts(results)
+    return [table_row(results), ""] + verdicts(results) + paired_lines(results)
 
 
 def main(argv=None) -> None:

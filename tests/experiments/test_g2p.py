@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from experiments.common import cmudict_g2p as data
 from experiments.common.g2p_metrics import error_rates, word_errors
-from experiments.common.g2p_table import readme_lines, table_row, verdicts
+from experiments.common.g2p_table import paired_lines, readme_lines, table_row, verdicts
+from experiments.common.item_scores import pack, unpack
 from experiments.common.spelling_neighbour import nearest_neighbour_prons
 from tests.experiments.experiment_module import load_experiment
 
@@ -95,7 +96,8 @@ def test_error_rates_match_the_closest_reference_by_brute_force(words):
 def test_any_listed_pronunciation_counts_as_right():
     refs = [[("R", "IY", "D"), ("R", "EH", "D")], [("AH",)]]
     found = error_rates(refs, [("R", "EH", "D"), ("B", "AH", "K")])
-    assert found == {"wer": 0.5, "per": 2 / 4}
+    assert found["wer"] == 0.5 and found["per"] == 2 / 4
+    assert found["wrong"].tolist() == [False, True]
 
 
 def test_nearest_neighbour_matches_brute_force_over_its_candidates():
@@ -133,6 +135,9 @@ def test_quick_run_on_the_real_dictionary(tmp_path):
             assert 0.0 <= seed[f"{decoder}_{split}_wer"] <= 1.0
             assert seed[f"{decoder}_{split}_per"] >= 0.0
     assert set(summary["baselines"]) == {"nearest_neighbour"}
+    for found, key in ((seed, "beam_test"), (summary["baselines"]["nearest_neighbour"], "test")):
+        wrong = unpack(found[f"{key}_words_wrong"])  # one flag per test word, as the WER
+        assert len(wrong) == 200 and np.mean(wrong) == pytest.approx(found[f"{key}_wer"])
     written = json.loads((tmp_path / "g2p" / "results.json").read_text())
     assert written["data"]["train_words"] == 2000
     assert written["data"]["valid_words"] == written["data"]["test_words"] == 200
@@ -171,7 +176,7 @@ def fake_results(beam_wer=0.24, std=0.003):
     return {
         "config": {"seeds": [0, 1, 2], "beam_size": 5, "encoder_size": 128, "decoder_size": 128},
         "data": {"words": 124_926, "test_words": 6_247},
-        "model": model,
+        "model": model | {"per_seed": [{"seed": s} for s in (0, 1, 2)]},
         "baselines": {"nearest_neighbour": {"test_wer": 0.93, "test_per": 0.33}},
         "wall_s": 3600.0,
     }
@@ -192,6 +197,21 @@ def test_verdicts_say_by_how_much_a_goal_is_missed():
         "- The stretch goal, test WER <= 22.0%: the beam-search mean 24.0% misses it by 2.0 "
         "points.",
     ]
+
+
+def test_paired_lines_give_mcnemar_per_seed_when_the_words_were_kept():
+    results = fake_results()
+    assert paired_lines(results) == []  # the words' flags not kept
+    results["baselines"]["nearest_neighbour"]["test_words_wrong"] = pack([1] * 30 + [0] * 70)
+    for row, wrong in zip(results["model"]["per_seed"], (0, 30, 30)):
+        row["beam_test_words_wrong"] = pack([0] * wrong + [1] * (30 - wrong) + [0] * 70)
+    (line,) = paired_lines(results)
+    assert line.startswith(
+        "- Beam search against the nearest neighbour by spelling, McNemar on the 100 test "
+        "words (model right and neighbour wrong / the reverse, p): seed 0 0/0, p 1; "
+        "seed 1 30/0, p "
+    )
+    assert line.endswith("right more often with p < 0.05 in 2 of 3 seeds, less often in 0.")
 
 
 @pytest.mark.skipif(not RESULTS.exists(), reason="no committed g2p results")
