@@ -388,6 +388,7 @@ def train_at(cfg: Config, seed: int, cell_name: str, cell: lj.Cell, lr: float) -
     )
     train_records = [r for r in result.records if r["split"] == "train"]
     val_losses = [r["loss"] for r in result.records if r["split"] == "val"]
+    finite = [v for v in val_losses if math.isfinite(v)]
     row = {
         "cell": cell_name,
         "hidden": cell.output_size,
@@ -397,7 +398,7 @@ def train_at(cfg: Config, seed: int, cell_name: str, cell: lj.Cell, lr: float) -
         "test_loss": scores["loss"],
         "best_step": result.best_step,
         "steps_done": int(result.state.step),
-        "best_val_loss": min(val_losses),
+        "best_val_loss": min(finite) if finite else math.nan,
         "grad_first_over_last": float(sensitivity[0] / sensitivity[-1]),
         "first_train_loss": train_records[0]["loss"],
         "last_train_loss": train_records[-1]["loss"],
@@ -417,9 +418,11 @@ def train_at(cfg: Config, seed: int, cell_name: str, cell: lj.Cell, lr: float) -
 
 def train_cell(cfg: Config, seed: int, cell_name: str, cell: lj.Cell) -> dict:
     """Trains one cell at every learning rate of the grid; returns the row of
-    the one with the lowest validation loss, with the grid's scores."""
+    the one with the lowest validation loss, with the grid's scores. A rate
+    whose validation loss never was a number (it diverged) is never chosen
+    over one that learned."""
     rows = [train_at(cfg, seed, cell_name, cell, lr) for lr in cfg.learning_rates]
-    best = min(rows, key=lambda row: row["best_val_loss"])
+    best = min(rows, key=lambda row: (math.isnan(row["best_val_loss"]), row["best_val_loss"]))
     grid = [{"lr": row["lr"], "best_val_loss": row["best_val_loss"]} for row in rows]
     return {**best, "lr_grid": grid}
 

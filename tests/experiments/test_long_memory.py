@@ -146,3 +146,19 @@ def test_until_solved_stops_training_at_the_first_solved_validation(tmp_path, mo
     assert row["sequences_until_solved"] == cfg.eval_every * cfg.batch_size
     with pytest.raises(ValueError, match="until_solved: expected a task with a solved criterion"):
         long_memory.parse_config(["--task", "adding", "--until_solved"])
+
+
+def test_a_diverged_learning_rate_is_never_chosen(monkeypatch):
+    """The grid's choice skips a rate whose validation loss was never a number,
+    wherever it sits in the grid."""
+    losses = {1e-3: float("nan"), 3e-3: 0.2, 1e-2: 0.1}
+    monkeypatch.setattr(
+        long_memory,
+        "train_at",
+        lambda cfg, seed, name, cell, lr: {"lr": lr, "best_val_loss": losses[lr]},
+    )
+    cfg = long_memory.Config(lrs=(1e-3, 3e-3, 1e-2), quick=True)
+    row = long_memory.train_cell(cfg, 0, "irnn_matched", None)
+    assert row["lr"] == 1e-2 and len(row["lr_grid"]) == 3
+    losses[1e-2] = float("nan")
+    assert long_memory.train_cell(cfg, 0, "irnn_matched", None)["lr"] == 3e-3
