@@ -199,23 +199,6 @@ class Task(NamedTuple):
 CRITERION_SIZE = 2560  # H&S 1997's test sets: a criterion task validates and tests on this many
 
 
-def mse_loss(pred, targets):
-    mse = jnp.mean((pred - targets) ** 2)
-    return mse, {"mse": mse}
-
-
-def classification_loss(logits, labels):
-    ce = jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits, labels))
-    return ce, {"accuracy": jnp.mean(jnp.argmax(logits, -1) == labels)}
-
-
-def tolerance_loss(pred, targets):
-    """MSE, and the fraction of sequences off by more than H&S's 0.04."""
-    mse, metrics = mse_loss(pred, targets)
-    wrong = jnp.mean(jnp.abs(pred - targets) > synthetic.HS97_TOLERANCE)
-    return mse, {**metrics, "wrong": wrong}
-
-
 def squared_error(pred, targets):
     """``[B]``: each sequence's squared error, from ``pred``, ``targets [B, 1]``."""
     return jnp.sum((pred - targets) ** 2, axis=-1)
@@ -234,6 +217,23 @@ def misclassified(logits, labels):
 def symbols_wrong(logits, labels):
     """``[B]``: each sequence's fraction of recalled symbols wrong, ``logits [B, L, C]``."""
     return jnp.mean(jnp.argmax(logits, -1) != labels, axis=-1)
+
+
+def mse_loss(pred, targets):
+    mse = jnp.mean(squared_error(pred, targets))
+    return mse, {"mse": mse}
+
+
+def classification_loss(logits, labels):
+    ce = jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits, labels))
+    return ce, {"accuracy": jnp.mean(jnp.argmax(logits, -1) == labels)}
+
+
+def tolerance_loss(pred, targets):
+    """MSE, and the fraction of sequences off by more than H&S's 0.04."""
+    mse, metrics = mse_loss(pred, targets)
+    wrong = jnp.mean(off_by_tolerance(pred, targets))
+    return mse, {**metrics, "wrong": wrong}
 
 
 def last_step(head, p, ys, lengths):
